@@ -1,0 +1,263 @@
+"""Names and numbers shared by every part of the system.
+
+Values that clients, OS definitions or on-disk files see are Ganeti's, so
+that existing tools line up. Parameter names, types and defaults live in
+``paramdefs``; paths live in ``pathutils``.
+"""
+
+from __future__ import annotations
+
+from ganeti import _autoconf
+
+# -- versions -------------------------------------------------------------------
+
+RELEASE_VERSION = _autoconf.PACKAGE_VERSION
+
+
+def build_version(major: int, minor: int, revision: int) -> int:
+    """Ganeti's version number formula: 1000000*major + 10000*minor + revision."""
+    return 1000000 * major + 10000 * minor + revision
+
+
+#: The config.data format this project writes: Ganeti 3.0's.
+CONFIG_MAJOR, CONFIG_MINOR, CONFIG_REVISION = 3, 0, 0
+CONFIG_VERSION = build_version(CONFIG_MAJOR, CONFIG_MINOR, CONFIG_REVISION)
+#: Oldest Ganeti config.data format we load (2.16's fields are a subset).
+CONFIG_VERSION_MIN_LOADABLE = build_version(2, 11, 0)
+
+#: Internode protocol version (node RPC, luxi).
+PROTOCOL_VERSION = build_version(3, 0, 0)
+
+OS_API_V10 = 10
+OS_API_V15 = 15
+OS_API_V20 = 20
+OS_API_VERSIONS = frozenset([OS_API_V10, OS_API_V15, OS_API_V20])
+EXPORT_VERSION = 0
+HOOKS_VERSION = 2
+RAPI_VERSION = 2
+IALLOCATOR_VERSION = 2
+
+# -- ports ----------------------------------------------------------------------
+
+DEFAULT_NODED_PORT = 1811
+DEFAULT_CONFD_PORT = 1814
+DEFAULT_MOND_PORT = 1815
+DEFAULT_RAPI_PORT = 5080
+
+# -- daemons --------------------------------------------------------------------
+
+NODED = "ganeti-noded"
+MASTERD = "ganeti-masterd"
+RAPI = "ganeti-rapi"
+CONFD = "ganeti-confd"
+MOND = "ganeti-mond"
+DAEMONS = (NODED, MASTERD, RAPI, CONFD, MOND)
+
+# -- hypervisors ----------------------------------------------------------------
+
+HT_FAKE = "fake"
+HT_KVM = "kvm"
+HT_XEN_PVM = "xen-pvm"
+HT_XEN_HVM = "xen-hvm"
+HT_LXC = "lxc"
+HT_CHROOT = "chroot"
+HYPER_TYPES = frozenset([HT_FAKE, HT_KVM, HT_XEN_PVM, HT_XEN_HVM, HT_LXC, HT_CHROOT])
+
+# -- disk templates -------------------------------------------------------------
+
+DT_DISKLESS = "diskless"
+DT_PLAIN = "plain"
+DT_DRBD8 = "drbd"
+DT_FILE = "file"
+DT_SHARED_FILE = "sharedfile"
+DT_BLOCK = "blockdev"
+DT_RBD = "rbd"
+DT_EXT = "ext"
+DT_GLUSTER = "gluster"
+DISK_TEMPLATES = frozenset([DT_DISKLESS, DT_PLAIN, DT_DRBD8, DT_FILE, DT_SHARED_FILE,
+                            DT_BLOCK, DT_RBD, DT_EXT, DT_GLUSTER])
+DTS_FILEBASED = frozenset([DT_FILE, DT_SHARED_FILE, DT_GLUSTER])
+DTS_INT_MIRROR = frozenset([DT_DRBD8])
+DTS_EXT_MIRROR = frozenset([DT_SHARED_FILE, DT_BLOCK, DT_RBD, DT_EXT, DT_GLUSTER])
+DEFAULT_ENABLED_DISK_TEMPLATES = (DT_DRBD8, DT_PLAIN)
+
+DISK_RDONLY = "ro"
+DISK_RDWR = "rw"
+DISK_ACCESS_SET = frozenset([DISK_RDONLY, DISK_RDWR])
+
+FD_LOOP = "loop"
+FD_BLKTAP = "blktap"
+FD_BLKTAP2 = "blktap2"
+FILE_DRIVERS = frozenset([FD_LOOP, FD_BLKTAP, FD_BLKTAP2])
+
+# -- storage types (for reporting) -----------------------------------------------
+
+ST_LVM_VG = "lvm-vg"
+ST_LVM_PV = "lvm-pv"
+ST_FILE = "file"
+ST_SHARED_FILE = "sharedfile"
+ST_GLUSTER = "gluster"
+ST_DISKLESS = "diskless"
+ST_RADOS = "rados"
+ST_EXT = "ext"
+STORAGE_TYPES = frozenset([ST_LVM_VG, ST_LVM_PV, ST_FILE, ST_SHARED_FILE, ST_GLUSTER,
+                           ST_DISKLESS, ST_RADOS, ST_EXT])
+
+# -- NIC modes ------------------------------------------------------------------
+
+NIC_MODE_BRIDGED = "bridged"
+NIC_MODE_ROUTED = "routed"
+NIC_MODE_OVS = "openvswitch"
+NIC_MODE_EXT = "ext"
+NIC_VALID_MODES = frozenset([NIC_MODE_BRIDGED, NIC_MODE_ROUTED, NIC_MODE_OVS, NIC_MODE_EXT])
+VALUE_AUTO = "auto"
+VALUE_GENERATE = "generate"
+VALUE_POOL = "pool"
+VALUE_DEFAULT = "default"
+VALUE_NONE = "none"
+
+# -- instances ------------------------------------------------------------------
+
+ADMINST_UP = "up"
+ADMINST_DOWN = "down"
+ADMINST_OFFLINE = "offline"
+ADMINST_ALL = frozenset([ADMINST_UP, ADMINST_DOWN, ADMINST_OFFLINE])
+
+INSTST_RUNNING = "running"
+INSTST_ADMINDOWN = "ADMIN_down"
+INSTST_ADMINOFFLINE = "ADMIN_offline"
+INSTST_NODEOFFLINE = "ERROR_nodeoffline"
+INSTST_NODEDOWN = "ERROR_nodedown"
+INSTST_WRONGNODE = "ERROR_wrongnode"
+INSTST_ERRORUP = "ERROR_up"
+INSTST_ERRORDOWN = "ERROR_down"
+INSTST_USERDOWN = "USER_down"
+
+INSTANCE_CREATE = "create"
+INSTANCE_IMPORT = "import"
+INSTANCE_REMOTE_IMPORT = "remote-import"
+INSTANCE_CREATE_MODES = frozenset([INSTANCE_CREATE, INSTANCE_IMPORT, INSTANCE_REMOTE_IMPORT])
+
+INSTANCE_REBOOT_SOFT = "soft"
+INSTANCE_REBOOT_HARD = "hard"
+INSTANCE_REBOOT_FULL = "full"
+REBOOT_TYPES = frozenset([INSTANCE_REBOOT_SOFT, INSTANCE_REBOOT_HARD, INSTANCE_REBOOT_FULL])
+
+HT_MIGRATION_LIVE = "live"
+HT_MIGRATION_NONLIVE = "non-live"
+HT_MIGRATION_MODES = frozenset([HT_MIGRATION_LIVE, HT_MIGRATION_NONLIVE])
+
+DEFAULT_SHUTDOWN_TIMEOUT = 120
+
+# -- nodes and groups -----------------------------------------------------------
+
+NR_MASTER = "M"
+NR_MCANDIDATE = "C"
+NR_DRAINED = "D"
+NR_OFFLINE = "O"
+NR_REGULAR = "R"
+
+ALLOC_POLICY_PREFERRED = "preferred"
+ALLOC_POLICY_LAST_RESORT = "last_resort"
+ALLOC_POLICY_UNALLOCABLE = "unallocable"
+VALID_ALLOC_POLICIES = (ALLOC_POLICY_PREFERRED, ALLOC_POLICY_LAST_RESORT,
+                        ALLOC_POLICY_UNALLOCABLE)
+INITIAL_NODE_GROUP_NAME = "default"
+
+NODE_EVAC_PRI = "primary-only"
+NODE_EVAC_SEC = "secondary-only"
+NODE_EVAC_ALL = "all"
+NODE_EVAC_MODES = frozenset([NODE_EVAC_PRI, NODE_EVAC_SEC, NODE_EVAC_ALL])
+
+# -- cluster defaults -----------------------------------------------------------
+
+DEFAULT_MAC_PREFIX = "aa:00:00"
+DEFAULT_VG = "xenvg"
+DEFAULT_BRIDGE = "xen-br0"
+MASTER_POOL_SIZE_DEFAULT = 10
+DEFAULT_MAX_RUNNING_JOBS = 20
+DEFAULT_MAX_TRACKED_JOBS = 25
+IP4_FAMILY = 2  # socket.AF_INET, as ssconf's primary_ip_family writes it
+IP6_FAMILY = 10  # socket.AF_INET6
+
+# -- jobs -----------------------------------------------------------------------
+
+JOB_STATUS_QUEUED = "queued"
+JOB_STATUS_WAITING = "waiting"
+JOB_STATUS_CANCELING = "canceling"
+JOB_STATUS_RUNNING = "running"
+JOB_STATUS_CANCELED = "canceled"
+JOB_STATUS_SUCCESS = "success"
+JOB_STATUS_ERROR = "error"
+JOBS_FINALIZED = frozenset([JOB_STATUS_CANCELED, JOB_STATUS_SUCCESS, JOB_STATUS_ERROR])
+JOB_STATUS_ALL = frozenset([JOB_STATUS_QUEUED, JOB_STATUS_WAITING, JOB_STATUS_CANCELING,
+                            JOB_STATUS_RUNNING]) | JOBS_FINALIZED
+
+OP_PRIO_LOWEST = 19
+OP_PRIO_HIGHEST = -20
+OP_PRIO_LOW = 10
+OP_PRIO_NORMAL = 0
+OP_PRIO_HIGH = -10
+OP_PRIO_SUBMIT_VALID = frozenset([OP_PRIO_LOW, OP_PRIO_NORMAL, OP_PRIO_HIGH])
+
+# -- tags -----------------------------------------------------------------------
+
+TAG_CLUSTER = "cluster"
+TAG_NODEGROUP = "nodegroup"
+TAG_NODE = "node"
+TAG_INSTANCE = "instance"
+TAG_NETWORK = "network"
+VALID_TAG_TYPES = frozenset([TAG_CLUSTER, TAG_NODEGROUP, TAG_NODE, TAG_INSTANCE, TAG_NETWORK])
+MAX_TAG_LEN = 128
+MAX_TAGS_PER_OBJ = 4096
+
+# -- query resources ------------------------------------------------------------
+
+QR_CLUSTER = "cluster"
+QR_INSTANCE = "instance"
+QR_NODE = "node"
+QR_LOCK = "lock"
+QR_GROUP = "group"
+QR_OS = "os"
+QR_JOB = "job"
+QR_EXPORT = "export"
+QR_NETWORK = "network"
+QR_EXTSTORAGE = "extstorage"
+QR_FILTER = "filter"
+QR_VIA_OP = frozenset([QR_CLUSTER, QR_INSTANCE, QR_NODE, QR_GROUP, QR_OS, QR_EXPORT,
+                       QR_NETWORK, QR_EXTSTORAGE])
+QR_VIA_LUXI = frozenset([QR_LOCK, QR_JOB, QR_FILTER])
+QR_ALL = QR_VIA_OP | QR_VIA_LUXI
+
+# -- opcode helpers ---------------------------------------------------------------
+
+REPLACE_DISK_PRI = "replace_on_primary"
+REPLACE_DISK_SEC = "replace_on_secondary"
+REPLACE_DISK_CHG = "replace_new_secondary"
+REPLACE_DISK_AUTO = "replace_auto"
+REPLACE_MODES = frozenset([REPLACE_DISK_PRI, REPLACE_DISK_SEC, REPLACE_DISK_CHG,
+                           REPLACE_DISK_AUTO])
+
+EXPORT_MODE_LOCAL = "local"
+EXPORT_MODE_REMOTE = "remote"
+EXPORT_MODES = frozenset([EXPORT_MODE_LOCAL, EXPORT_MODE_REMOTE])
+
+DDM_ADD = "add"
+DDM_ATTACH = "attach"
+DDM_MODIFY = "modify"
+DDM_REMOVE = "remove"
+DDM_DETACH = "detach"
+DDMS_VALUES = frozenset([DDM_ADD, DDM_ATTACH, DDM_MODIFY, DDM_REMOVE, DDM_DETACH])
+
+IALLOCATOR_HAIL = "hail"
+DEFAULT_IALLOCATOR_SHORTCUT = "."
+
+# -- verify -----------------------------------------------------------------------
+
+CV_ERROR = "ERROR"
+CV_WARNING = "WARNING"
+CV_NOTICE = "NOTICE"
+
+# -- size units (MiB base, as Ganeti) ----------------------------------------------
+
+UNITS = {"m": 1, "g": 1024, "t": 1024 * 1024}

@@ -1,0 +1,210 @@
+"""Composable type checks, each with a readable description.
+
+A check is a callable returning ``True`` when a value conforms. Its ``desc``
+completes the sentence "must be …", so error messages read naturally:
+``parameter 'memory' must be a positive integer, got 'abc'``.
+
+Checks also carry a JSON-schema fragment (``schema``) so the opcode schema
+can be dumped for the CLI, RAPI and the OpenAPI description.
+"""
+
+from __future__ import annotations
+
+# Check names (TInt, TListOf, …) follow Ganeti's ht module on purpose.
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+JsonSchema = dict[str, Any]
+
+
+class Check:
+    """A predicate with a description and a JSON-schema fragment."""
+
+    __slots__ = ("_fn", "desc", "schema")
+
+    def __init__(self, fn: Callable[[Any], bool], desc: str,
+                 schema: JsonSchema | None = None) -> None:
+        self._fn = fn
+        self.desc = desc
+        self.schema: JsonSchema = schema if schema is not None else {}
+
+    def __call__(self, value: Any) -> bool:
+        try:
+            return bool(self._fn(value))
+        except (TypeError, ValueError):
+            return False
+
+    def __repr__(self) -> str:
+        return "<Check %s>" % self.desc
+
+    def __str__(self) -> str:
+        return self.desc
+
+
+def describe_value(value: Any, limit: int = 80) -> str:
+    """Short repr of a value for error messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# -- basic types ----------------------------------------------------------------
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+TAny = Check(lambda _: True, "anything", {})
+TNone = Check(lambda v: v is None, "None", {"type": "null"})
+TBool = Check(lambda v: isinstance(v, bool), "a boolean", {"type": "boolean"})
+TInt = Check(_is_int, "an integer", {"type": "integer"})
+TFloat = Check(lambda v: isinstance(v, float), "a float", {"type": "number"})
+TNumber = Check(_is_number, "a number", {"type": "number"})
+TString = Check(lambda v: isinstance(v, str), "a string", {"type": "string"})
+TNonEmptyString = Check(lambda v: isinstance(v, str) and v != "", "a non-empty string",
+                        {"type": "string", "minLength": 1})
+TList = Check(lambda v: isinstance(v, list), "a list", {"type": "array"})
+TDict = Check(lambda v: isinstance(v, dict), "a dictionary", {"type": "object"})
+TPositiveInt = Check(lambda v: _is_int(v) and v > 0, "a positive integer",
+                     {"type": "integer", "minimum": 1})
+TNonNegativeInt = Check(lambda v: _is_int(v) and v >= 0, "a non-negative integer",
+                        {"type": "integer", "minimum": 0})
+TNonNegativeNumber = Check(lambda v: _is_number(v) and v >= 0, "a non-negative number",
+                           {"type": "number", "minimum": 0})
+TPositiveNumber = Check(lambda v: _is_number(v) and v > 0, "a positive number",
+                        {"type": "number", "exclusiveMinimum": 0})
+
+
+# -- combinators -------------------------------------------------------------------
+
+def TOr(*checks: Check) -> Check:
+    return Check(lambda v: any(c(v) for c in checks),
+                 " or ".join(c.desc for c in checks),
+                 {"anyOf": [c.schema for c in checks]})
+
+
+def TAnd(*checks: Check) -> Check:
+    return Check(lambda v: all(c(v) for c in checks),
+                 " and ".join(c.desc for c in checks),
+                 {"allOf": [c.schema for c in checks]})
+
+
+def TMaybe(check: Check) -> Check:
+    """``None`` or a value passing ``check``."""
+    return Check(lambda v: v is None or check(v), "None or %s" % check.desc,
+                 {"anyOf": [{"type": "null"}, check.schema]})
+
+
+def TListOf(check: Check) -> Check:
+    return Check(lambda v: isinstance(v, list) and all(check(i) for i in v),
+                 "a list of %s" % _plural(check.desc),
+                 {"type": "array", "items": check.schema})
+
+
+def TDictOf(key_check: Check, value_check: Check) -> Check:
+    return Check(lambda v: isinstance(v, dict) and all(key_check(k) and value_check(x)
+                                                        for k, x in v.items()),
+                 "a dictionary of %s to %s" % (_plural(key_check.desc),
+                                               _plural(value_check.desc)),
+                 {"type": "object", "additionalProperties": value_check.schema})
+
+
+def TElemOf(items: Iterable[Any]) -> Check:
+    choices = sorted(items, key=str)
+    return Check(lambda v: v in choices,
+                 "one of %s" % ", ".join(repr(c) for c in choices),
+                 {"enum": list(choices)})
+
+
+def TRegex(pattern: str, desc: str | None = None) -> Check:
+    compiled = re.compile(pattern)
+    return Check(lambda v: isinstance(v, str) and compiled.match(v) is not None,
+                 desc or "a string matching /%s/" % pattern,
+                 {"type": "string", "pattern": pattern})
+
+
+def TIntRange(low: int, high: int) -> Check:
+    """An integer between ``low`` and ``high`` inclusive."""
+    return Check(lambda v: _is_int(v) and low <= v <= high,
+                 "an integer from %d to %d" % (low, high),
+                 {"type": "integer", "minimum": low, "maximum": high})
+
+
+def TTupleOf(*checks: Check) -> Check:
+    """A list (or tuple) whose items pass ``checks`` position by position."""
+    return Check(lambda v: isinstance(v, (list, tuple)) and len(v) == len(checks)
+                 and all(c(i) for c, i in zip(checks, v)),
+                 "a list of (%s)" % ", ".join(c.desc for c in checks),
+                 {"type": "array", "prefixItems": [c.schema for c in checks],
+                  "minItems": len(checks), "maxItems": len(checks)})
+
+
+def TStrictDict(required: bool, fields: dict[str, Check]) -> Check:
+    """A dictionary with only the given keys; all present when ``required``."""
+    def check(value: Any) -> bool:
+        if not isinstance(value, dict) or set(value) - set(fields):
+            return False
+        if required and set(fields) - set(value):
+            return False
+        return all(fields[k](v) for k, v in value.items())
+    return Check(check,
+                 "a dictionary with %s keys %s" % ("exactly the" if required else "only the",
+                                                   ", ".join(sorted(fields))),
+                 {"type": "object",
+                  "properties": {k: c.schema for k, c in fields.items()},
+                  "additionalProperties": False,
+                  **({"required": sorted(fields)} if required else {})})
+
+
+def WithDesc(check: Check, desc: str) -> Check:
+    """The same check, described differently."""
+    return Check(check, desc, dict(check.schema, description=desc))
+
+
+def _plural(desc: str) -> str:
+    """'a positive integer' -> 'positive integers', for list descriptions."""
+    for article in ("a ", "an "):
+        if desc.startswith(article):
+            rest = desc[len(article):]
+            cut = min([i for i in (rest.find(d) for d in _QUALIFIERS) if i >= 0],
+                      default=len(rest))
+            noun, qualifier = rest[:cut], rest[cut:]
+            if noun.endswith(("s", "x")):
+                noun += "es"
+            elif noun.endswith("y"):
+                noun = noun[:-1] + "ies"
+            else:
+                noun += "s"
+            return noun + qualifier
+    return desc
+
+
+_QUALIFIERS = (" of ", " from ", " (", " matching ", " with ")
+
+
+# -- common domain checks --------------------------------------------------------
+
+TMaybeString = TMaybe(TNonEmptyString)
+TMaybeBool = TMaybe(TBool)
+TMaybeDict = TMaybe(TDict)
+TMaybeListOfStrings = TMaybe(TListOf(TNonEmptyString))
+TListOfStrings = TListOf(TNonEmptyString)
+TDictOfStrings = TDictOf(TNonEmptyString, TString)
+
+_MAC_RE = r"^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$"
+TMacAddress = TRegex(_MAC_RE, "a MAC address (xx:xx:xx:xx:xx:xx)")
+TMacPrefix = TRegex(r"^([0-9a-fA-F]{2}:){2}[0-9a-fA-F]{2}$", "a MAC prefix (xx:xx:xx)")
+TUuid = TRegex(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+               r"[0-9a-fA-F]{12}$", "a UUID")
+THostname = TRegex(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*"
+                   r"[A-Za-z0-9])?)*\.?$", "a host name")
+TIPv4Address = TRegex(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|"
+                      r"[1-9]?\d)){3}$", "an IPv4 address")
+TJobId = TOr(TNonNegativeInt, TRegex(r"^\d+$", "a job id string"))
+TRelativeJobId = WithDesc(TInt, "a job id (negative: relative to this submission)")
+TOpPriority = TIntRange(-20, 19)
+TAbsolutePath = TRegex(r"^/", "an absolute path")

@@ -1,0 +1,1 @@
+"""Small helpers that belong nowhere else, one module per kind."""
