@@ -1,0 +1,1 @@
+"""Node RPC: the procedure table, the client, and the transport."""
