@@ -1,0 +1,246 @@
+"""The job queue on disk: job files, the id serial, the archive, the drain flag.
+
+Every job file is replaced atomically (temporary file, rename), so a crash
+of the master leaves the old or the new version, never a torn one. Writes
+that must survive a power loss as well (a job's submission, before its id
+is acknowledged, and its end) are made durable with a group commit: the
+writes of all threads that arrive while one flush is under way go to disk
+together, with one filesystem sync for the whole group instead of one
+fsync per file.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ganeti import errors, pathutils, serializer
+from ganeti.jqueue.job import QueuedJob
+from ganeti.utils import io
+
+JOB_FILE_MODE = 0o640
+QUEUE_VERSION = 1
+
+
+def _load_syncfs() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return None
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    return getattr(libc, "syncfs", None)
+
+
+_SYNCFS = _load_syncfs()
+
+
+@dataclass
+class _Write:
+    path: str
+    data: bytes
+    durable: bool
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
+class GroupCommitter:
+    """Writes files atomically; durable writes share one sync per group.
+
+    A thread that finds no flush under way takes everything queued so far
+    and flushes it; threads arriving meanwhile queue up and the next one to
+    wake leads the following group. Nobody flushes for others forever.
+    """
+
+    def __init__(self, directory: str) -> None:
+        self._directory = directory
+        self._cond = threading.Condition()
+        self._pending: list[_Write] = []
+        self._flushing = False
+        self.flushes = 0  # for benchmarks: how many groups were written
+
+    def write(self, path: str, data: bytes, durable: bool) -> None:
+        entry = _Write(path, data, durable)
+        with self._cond:
+            self._pending.append(entry)
+            while not entry.done.is_set() and self._flushing:
+                self._cond.wait()
+            if not entry.done.is_set():
+                self._flushing = True
+                batch, self._pending = self._pending, []
+            else:
+                batch = []
+        if batch:
+            try:
+                self._flush(batch)
+            finally:
+                with self._cond:
+                    self._flushing = False
+                    self._cond.notify_all()
+        if entry.error is not None:
+            raise entry.error
+
+    def _flush(self, batch: list[_Write]) -> None:
+        # Later writes of the same file win; earlier ones are simply done.
+        latest: dict[str, _Write] = {}
+        for entry in batch:
+            latest[entry.path] = entry
+        durable = any(e.durable for e in batch)
+        temps: list[tuple[_Write, str]] = []
+        try:
+            for entry in latest.values():
+                tmp = "%s.tmp%d" % (entry.path, threading.get_ident())
+                with open(tmp, "wb") as handle:
+                    os.fchmod(handle.fileno(), JOB_FILE_MODE)
+                    handle.write(entry.data)
+                    if durable and _SYNCFS is None:
+                        os.fsync(handle.fileno())
+                temps.append((entry, tmp))
+            if durable and _SYNCFS is not None:
+                self._syncfs()
+            for entry, tmp in temps:
+                os.rename(tmp, entry.path)
+            if durable:
+                io.fsync_dir(self._directory)
+            self.flushes += 1
+        except OSError as err:
+            for _entry, tmp in temps:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+            failure = errors.JobQueueError("Writing the job queue failed: %s" % err)
+            for entry in batch:
+                entry.error = failure
+        for entry in batch:
+            entry.done.set()
+
+    def _syncfs(self) -> None:
+        assert _SYNCFS is not None
+        fd = os.open(self._directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            if _SYNCFS(fd) != 0:
+                err = ctypes.get_errno()
+                raise OSError(err, os.strerror(err))
+        finally:
+            os.close(fd)
+
+
+class JobStorage:
+    """Job files, serial and archive of one node's queue directory."""
+
+    def __init__(self, paths: pathutils.Paths | None = None) -> None:
+        self.paths = paths or pathutils.current()
+        self._serial_lock = threading.Lock()
+        self._last_serial: int | None = None
+        self._committer = GroupCommitter(self.paths.queue_dir)
+
+    def ensure_dirs(self) -> None:
+        io.ensure_dirs([(self.paths.queue_dir, 0o700), (self.paths.queue_archive_dir, 0o700)])
+        for name in os.listdir(self.paths.queue_dir):
+            if ".tmp" in name:  # left by a crash in the middle of a write
+                os.unlink(os.path.join(self.paths.queue_dir, name))
+        if not os.path.exists(self.paths.queue_version_file):
+            io.write_file_atomic(self.paths.queue_version_file, "%d\n" % QUEUE_VERSION)
+
+    # -- ids ------------------------------------------------------------------------
+
+    def _read_serial(self) -> int:
+        try:
+            text = io.read_file(self.paths.queue_serial_file).strip()
+        except FileNotFoundError:
+            return 0
+        if not text.isdigit():
+            raise errors.JobQueueError("Queue serial file %s is corrupt: %r"
+                                       % (self.paths.queue_serial_file, text))
+        return int(text)
+
+    def allocate_ids(self, count: int) -> list[int]:
+        """Reserve ``count`` new job ids; the serial file is durable on return."""
+        with self._serial_lock:
+            if self._last_serial is None:
+                self._last_serial = max([self._read_serial(), *self.job_ids_on_disk()],
+                                        default=0)
+            first = self._last_serial + 1
+            self._last_serial += count
+            self._committer.write(self.paths.queue_serial_file,
+                                  b"%d\n" % self._last_serial, durable=True)
+        return list(range(first, first + count))
+
+    # -- job files --------------------------------------------------------------------
+
+    def write_job(self, job: QueuedJob, durable: bool = False) -> bytes:
+        """Replace the job's file; returns the bytes written (for replication)."""
+        data = serializer.dump_bytes(job.to_dict())
+        self._committer.write(self.paths.job_file(job.id), data, durable)
+        return data
+
+    def read_job(self, job_id: int, archived: bool = True) -> QueuedJob | None:
+        candidates = [self.paths.job_file(job_id)]
+        if archived:
+            candidates.append(self.paths.archived_job_file(job_id))
+        for path in candidates:
+            try:
+                text = io.read_file(path)
+            except FileNotFoundError:
+                continue
+            try:
+                return QueuedJob.from_dict(serializer.load(text))
+            except (ValueError, errors.JobFileCorrupted) as err:
+                raise errors.JobFileCorrupted("Job file %s is corrupt: %s" % (path, err)) \
+                    from err
+        return None
+
+    def job_ids_on_disk(self) -> list[int]:
+        ids = []
+        try:
+            names = os.listdir(self.paths.queue_dir)
+        except FileNotFoundError:
+            return []
+        for name in names:
+            if name.startswith("job-") and name[4:].isdigit():
+                ids.append(int(name[4:]))
+        return sorted(ids)
+
+    def load_all(self) -> tuple[list[QueuedJob], list[str]]:
+        """Every live job on disk, plus a description of each unreadable file."""
+        jobs, problems = [], []
+        for job_id in self.job_ids_on_disk():
+            try:
+                job = self.read_job(job_id, archived=False)
+            except errors.JobFileCorrupted as err:
+                problems.append(str(err))
+                continue
+            if job is not None:
+                jobs.append(job)
+        return jobs, problems
+
+    def archive_jobs(self, jobs: Iterable[QueuedJob]) -> int:
+        """Move finished jobs' files into the archive; returns how many moved."""
+        moved = 0
+        for job in jobs:
+            if not job.is_finalized():
+                raise errors.JobQueueError("Job %d is not finished and cannot be archived"
+                                           % job.id)
+            target = self.paths.archived_job_file(job.id)
+            os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+            try:
+                os.rename(self.paths.job_file(job.id), target)
+            except FileNotFoundError:
+                continue
+            moved += 1
+        if moved:
+            io.fsync_dir(self.paths.queue_dir)
+        return moved
+
+    # -- drain flag ----------------------------------------------------------------
+
+    def is_drained(self) -> bool:
+        return os.path.exists(self.paths.queue_drain_file)
+
+    def set_drained(self, drained: bool) -> None:
+        if drained:
+            io.write_file_atomic(self.paths.queue_drain_file, "")
+        elif os.path.exists(self.paths.queue_drain_file):
+            os.unlink(self.paths.queue_drain_file)
+            io.fsync_dir(self.paths.queue_dir)
