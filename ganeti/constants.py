@@ -100,8 +100,9 @@ ST_GLUSTER = "gluster"
 ST_DISKLESS = "diskless"
 ST_RADOS = "rados"
 ST_EXT = "ext"
+ST_BLOCK = "blockdev"
 STORAGE_TYPES = frozenset([ST_LVM_VG, ST_LVM_PV, ST_FILE, ST_SHARED_FILE, ST_GLUSTER,
-                           ST_DISKLESS, ST_RADOS, ST_EXT])
+                           ST_DISKLESS, ST_RADOS, ST_EXT, ST_BLOCK])
 
 # -- NIC modes ------------------------------------------------------------------
 
@@ -261,3 +262,146 @@ CV_NOTICE = "NOTICE"
 # -- size units (MiB base, as Ganeti) ----------------------------------------------
 
 UNITS = {"m": 1, "g": 1024, "t": 1024 * 1024}
+
+# -- opcode parameters (Ganeti's values) ----------------------------------------------
+
+MAX_DISKS = 16
+MAX_NICS = 8
+
+#: Simple device modifications (add/remove style lists, e.g. hidden OS lists).
+DDMS_SIMPLE = frozenset([DDM_ADD, DDM_ATTACH, DDM_REMOVE, DDM_DETACH])
+
+INIC_MAC = "mac"
+INIC_IP = "ip"
+INIC_MODE = "mode"
+INIC_LINK = "link"
+INIC_NAME = "name"
+INIC_VLAN = "vlan"
+INIC_BRIDGE = "bridge"
+INIC_NETWORK = "network"
+INIC_PARAMS = frozenset([INIC_MAC, INIC_IP, INIC_MODE, INIC_LINK, INIC_NAME, INIC_VLAN,
+                         INIC_BRIDGE, INIC_NETWORK])
+
+IDISK_SIZE = "size"
+IDISK_SPINDLES = "spindles"
+IDISK_MODE = "mode"
+IDISK_ADOPT = "adopt"
+IDISK_VG = "vg"
+IDISK_METAVG = "metavg"
+IDISK_PROVIDER = "provider"
+IDISK_ACCESS = "access"
+IDISK_NAME = "name"
+IDISK_TYPE = "dev_type"
+IDISK_PARAMS = frozenset([IDISK_SIZE, IDISK_SPINDLES, IDISK_MODE, IDISK_ADOPT, IDISK_VG,
+                          IDISK_METAVG, IDISK_PROVIDER, IDISK_ACCESS, IDISK_NAME, IDISK_TYPE])
+
+#: Compression tools for instance moves, imports and exports.
+IEC_GZIP = "gzip"
+IEC_GZIP_FAST = "gzip-fast"
+IEC_GZIP_SLOW = "gzip-slow"
+IEC_LZOP = "lzop"
+IEC_NONE = "none"
+IEC_ALL = frozenset([IEC_GZIP, IEC_GZIP_FAST, IEC_GZIP_SLOW, IEC_LZOP, IEC_NONE])
+IEC_DEFAULT_TOOLS = (IEC_GZIP, IEC_GZIP_FAST, IEC_GZIP_SLOW)
+
+OOB_HEALTH = "health"
+OOB_POWER_CYCLE = "power-cycle"
+OOB_POWER_OFF = "power-off"
+OOB_POWER_ON = "power-on"
+OOB_POWER_STATUS = "power-status"
+OOB_COMMANDS = frozenset([OOB_HEALTH, OOB_POWER_CYCLE, OOB_POWER_OFF, OOB_POWER_ON,
+                          OOB_POWER_STATUS])
+OOB_TIMEOUT = 60  # seconds
+OOB_POWER_DELAY = 2.0  # seconds
+
+VERIFY_NPLUSONE_MEM = "nplusone_mem"
+VERIFY_HVPARAM_ASSESSMENT = "hvparam_assessment"
+VERIFY_OPTIONAL_CHECKS = frozenset([VERIFY_NPLUSONE_MEM, VERIFY_HVPARAM_ASSESSMENT])
+
+#: Cluster verify error codes (names usable in --ignore-errors).
+CV_ALL_ECODES_STRINGS = frozenset([
+    "ECLUSTERCFG", "ECLUSTERCERT", "ECLUSTERCLIENTCERT", "ECLUSTERFILECHECK",
+    "ECLUSTERDANGLINGNODES", "ECLUSTERDANGLINGINST", "EINSTANCEBADNODE", "EINSTANCEDOWN",
+    "EINSTANCELAYOUT", "EINSTANCEMISSINGDISK", "EINSTANCEFAULTYDISK", "EINSTANCEWRONGNODE",
+    "EINSTANCESPLITGROUPS", "EINSTANCEPOLICY", "EINSTANCEUNSUITABLENODE",
+    "EINSTANCEMISSINGCFGPARAMETER", "ENODEDRBD", "ENODEDRBDVERSION", "ENODEDRBDHELPER",
+    "ENODEFILECHECK", "ENODEHOOKS", "ENODEHV", "ENODELVM", "ENODEN1", "ENODENET", "ENODEOS",
+    "ENODEORPHANINSTANCE", "ENODEORPHANLV", "ENODERPC", "ENODESSH", "ENODEVERSION",
+    "ENODESETUP", "ENODETIME", "ENODEOOBPATH", "ENODEUSERSCRIPTS", "ENODEFILESTORAGEPATHS",
+    "ENODEFILESTORAGEPATHUNUSABLE", "ENODESHAREDFILESTORAGEPATHUNUSABLE",
+    "ENODEGLUSTERSTORAGEPATHUNUSABLE", "EGROUPDIFFERENTPVSIZE", "EEXTAGS",
+])
+
+SSHK_RSA = "rsa"
+SSHK_DSA = "dsa"
+SSHK_ECDSA = "ecdsa"
+SSHK_ALL = frozenset([SSHK_RSA, SSHK_DSA, SSHK_ECDSA])
+
+IALLOCATOR_DIR_IN = "in"
+IALLOCATOR_DIR_OUT = "out"
+VALID_IALLOCATOR_DIRECTIONS = frozenset([IALLOCATOR_DIR_IN, IALLOCATOR_DIR_OUT])
+IALLOCATOR_MODE_ALLOC = "allocate"
+IALLOCATOR_MODE_ALLOCATE_SECONDARY = "allocate-secondary"
+IALLOCATOR_MODE_MULTI_ALLOC = "multi-allocate"
+IALLOCATOR_MODE_RELOC = "relocate"
+IALLOCATOR_MODE_NODE_EVAC = "node-evacuate"
+IALLOCATOR_MODE_CHG_GROUP = "change-group"
+VALID_IALLOCATOR_MODES = frozenset([
+    IALLOCATOR_MODE_ALLOC, IALLOCATOR_MODE_ALLOCATE_SECONDARY, IALLOCATOR_MODE_MULTI_ALLOC,
+    IALLOCATOR_MODE_RELOC, IALLOCATOR_MODE_NODE_EVAC, IALLOCATOR_MODE_CHG_GROUP])
+
+ADMIN_SOURCE = "admin"
+USER_SOURCE = "user"
+ADMIN_STATE_SOURCES = frozenset([ADMIN_SOURCE, USER_SOURCE])
+
+#: Reason trail: the opcode field and the sources writing entries.
+OPCODE_REASON = "reason"
+OPCODE_REASON_SRC_CLIENT = "gnt:client"
+OPCODE_REASON_SRC_NODED = "gnt:daemon:noded"
+OPCODE_REASON_SRC_OPCODE = "gnt:opcode"
+OPCODE_REASON_SRC_PICKUP = "gnt:daemon:masterd:pickup"
+OPCODE_REASON_SRC_WATCHER = "gnt:watcher"
+OPCODE_REASON_SRC_RLIB2 = "gnt:library:rlib2"
+OPCODE_REASON_SRC_USER = "gnt:user"
+
+DATA_COLLECTORS_ENABLED_NAME = "enabled_data_collectors"
+DATA_COLLECTORS_INTERVAL_NAME = "data_collector_interval"
+
+# -- node RPC -------------------------------------------------------------------
+
+#: How a blob travels in an RPC argument: ``[RPC_ENCODING_NONE, text]`` or
+#: ``[RPC_ENCODING_ZLIB_BASE64, base64(zlib(bytes))]`` (Ganeti's values).
+RPC_ENCODING_NONE = 0
+RPC_ENCODING_ZLIB_BASE64 = 1
+RPC_ENCODINGS = frozenset([RPC_ENCODING_NONE, RPC_ENCODING_ZLIB_BASE64])
+
+#: Largest request body noded accepts by default (bytes).
+NODED_MAX_REQUEST_SIZE = 64 * 1024 * 1024
+
+# -- hooks ------------------------------------------------------------------------
+
+HOOKS_PHASE_PRE = "pre"
+HOOKS_PHASE_POST = "post"
+HOOKS_PHASES = frozenset([HOOKS_PHASE_PRE, HOOKS_PHASE_POST])
+#: Result status of one hook script (Ganeti's values).
+HKR_SKIP = 0
+HKR_FAIL = 1
+HKR_SUCCESS = 2
+#: Hook script names run by the hooks runner (others are skipped).
+EXT_PLUGIN_MASK = r"^[a-zA-Z0-9_-]+$"
+#: Seconds one hook script may run before it is killed and reported failed.
+HOOKS_SCRIPT_TIMEOUT = 15 * 60
+
+# -- node verify checks (keys of node_verify's request and reply, Ganeti's) --------
+
+NV_FILELIST = "filelist"
+NV_HYPERVISOR = "hypervisor"
+NV_VERSION = "version"
+NV_TIME = "time"
+NV_NODENETTEST = "node-net-test"
+NV_HVINFO = "hvinfo"
+
+# -- TCP/UDP ports handed out to instances (consoles, DRBD), as Ganeti ----------------
+
+FIRST_DRBD_PORT = 11000
+LAST_DRBD_PORT = 14999

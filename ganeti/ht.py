@@ -11,23 +11,55 @@ can be dumped for the CLI, RAPI and the OpenAPI description.
 from __future__ import annotations
 
 # Check names (TInt, TListOf, …) follow Ganeti's ht module on purpose.
+import ipaddress
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 JsonSchema = dict[str, Any]
 
 
-class Check:
-    """A predicate with a description and a JSON-schema fragment."""
+class Step(NamedTuple):
+    """Where inside a value a composite check failed.
 
-    __slots__ = ("_fn", "desc", "schema")
+    ``path`` is appended to the location so far (``[0]``, ``['size']``).
+    Either ``message`` ends the search (``has unknown key 'x'``), or the
+    search continues with ``check`` on ``value``.
+    """
+
+    path: str
+    check: Check | None = None
+    value: Any = None
+    message: str | None = None
+
+
+Locator = Callable[[Any], Step | None]
+
+
+class Check:
+    """A predicate with a description and a JSON-schema fragment.
+
+    Composite checks (lists, dictionaries, tuples) also carry a locator that
+    finds the failing part of a value, so errors can point inside it.
+    """
+
+    __slots__ = ("_fn", "_locate", "desc", "schema")
 
     def __init__(self, fn: Callable[[Any], bool], desc: str,
-                 schema: JsonSchema | None = None) -> None:
+                 schema: JsonSchema | None = None, locate: Locator | None = None) -> None:
         self._fn = fn
         self.desc = desc
         self.schema: JsonSchema = schema if schema is not None else {}
+        self._locate = locate
+
+    def locate(self, value: Any) -> Step | None:
+        """The next step towards the failing part of ``value``, if known."""
+        if self._locate is None:
+            return None
+        try:
+            return self._locate(value)
+        except (TypeError, ValueError):
+            return None
 
     def __call__(self, value: Any) -> bool:
         try:
@@ -82,35 +114,65 @@ TPositiveNumber = Check(lambda v: _is_number(v) and v > 0, "a positive number",
 # -- combinators -------------------------------------------------------------------
 
 def TOr(*checks: Check) -> Check:
+    def locate(value: Any) -> Step | None:
+        # Point at the deepest failure among the alternatives: the one the
+        # value most nearly matched.
+        best: tuple[str, str] | None = None
+        for check in checks:
+            found = explain_failure(check, value)
+            if found is not None and (best is None or len(found[0]) > len(best[0])):
+                best = found
+        return None if best is None else Step(best[0], message=best[1])
     return Check(lambda v: any(c(v) for c in checks),
                  " or ".join(c.desc for c in checks),
-                 {"anyOf": [c.schema for c in checks]})
+                 {"anyOf": [c.schema for c in checks]}, locate)
 
 
 def TAnd(*checks: Check) -> Check:
+    def locate(value: Any) -> Step | None:
+        for check in checks:
+            if not check(value):
+                return check.locate(value)
+        return None
     return Check(lambda v: all(c(v) for c in checks),
                  " and ".join(c.desc for c in checks),
-                 {"allOf": [c.schema for c in checks]})
+                 {"allOf": [c.schema for c in checks]}, locate)
 
 
 def TMaybe(check: Check) -> Check:
     """``None`` or a value passing ``check``."""
     return Check(lambda v: v is None or check(v), "None or %s" % check.desc,
-                 {"anyOf": [{"type": "null"}, check.schema]})
+                 {"anyOf": [{"type": "null"}, check.schema]},
+                 lambda v: None if v is None else check.locate(v))
 
 
 def TListOf(check: Check) -> Check:
+    def locate(value: Any) -> Step | None:
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                if not check(item):
+                    return Step("[%d]" % index, check, item)
+        return None
     return Check(lambda v: isinstance(v, list) and all(check(i) for i in v),
                  "a list of %s" % _plural(check.desc),
-                 {"type": "array", "items": check.schema})
+                 {"type": "array", "items": check.schema}, locate)
 
 
 def TDictOf(key_check: Check, value_check: Check) -> Check:
+    def locate(value: Any) -> Step | None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not key_check(key):
+                    return Step("", message="has key %s, which is not %s"
+                                % (describe_value(key), key_check.desc))
+                if not value_check(item):
+                    return Step("[%r]" % (key,), value_check, item)
+        return None
     return Check(lambda v: isinstance(v, dict) and all(key_check(k) and value_check(x)
                                                         for k, x in v.items()),
                  "a dictionary of %s to %s" % (_plural(key_check.desc),
                                                _plural(value_check.desc)),
-                 {"type": "object", "additionalProperties": value_check.schema})
+                 {"type": "object", "additionalProperties": value_check.schema}, locate)
 
 
 def TElemOf(items: Iterable[Any]) -> Check:
@@ -136,11 +198,38 @@ def TIntRange(low: int, high: int) -> Check:
 
 def TTupleOf(*checks: Check) -> Check:
     """A list (or tuple) whose items pass ``checks`` position by position."""
+    def locate(value: Any) -> Step | None:
+        if isinstance(value, (list, tuple)):
+            if len(value) != len(checks):
+                return Step("", message="has %d items instead of %d"
+                            % (len(value), len(checks)))
+            for index, (check, item) in enumerate(zip(checks, value)):
+                if not check(item):
+                    return Step("[%d]" % index, check, item)
+        return None
     return Check(lambda v: isinstance(v, (list, tuple)) and len(v) == len(checks)
                  and all(c(i) for c, i in zip(checks, v)),
                  "a list of (%s)" % ", ".join(c.desc for c in checks),
                  {"type": "array", "prefixItems": [c.schema for c in checks],
-                  "minItems": len(checks), "maxItems": len(checks)})
+                  "minItems": len(checks), "maxItems": len(checks)}, locate)
+
+
+def _locate_in_fields(value: Any, fields: dict[str, Check], required: bool,
+                      rest: Check | None) -> Step | None:
+    """The failing key of a dictionary checked field by field."""
+    if not isinstance(value, dict):
+        return None
+    for key, item in value.items():
+        check = fields.get(key, rest)
+        if check is None:
+            return Step("", message="has unknown key %s (allowed: %s)"
+                        % (describe_value(key), ", ".join(sorted(fields))))
+        if not check(item):
+            return Step("[%r]" % (key,), check, item)
+    missing = sorted(set(fields) - set(value)) if required else []
+    if missing:
+        return Step("", message="lacks key(s) %s" % ", ".join(repr(k) for k in missing))
+    return None
 
 
 def TStrictDict(required: bool, fields: dict[str, Check]) -> Check:
@@ -157,12 +246,52 @@ def TStrictDict(required: bool, fields: dict[str, Check]) -> Check:
                  {"type": "object",
                   "properties": {k: c.schema for k, c in fields.items()},
                   "additionalProperties": False,
-                  **({"required": sorted(fields)} if required else {})})
+                  **({"required": sorted(fields)} if required else {})},
+                 lambda v: _locate_in_fields(v, fields, required, None))
+
+
+def TDictWith(fields: dict[str, Check], rest: Check, desc: str | None = None) -> Check:
+    """A dictionary with string keys: the keys in ``fields`` pass their own
+    check, any other key's value passes ``rest`` (e.g. provider parameters)."""
+    def check(value: Any) -> bool:
+        return isinstance(value, dict) and all(
+            isinstance(k, str) and fields.get(k, rest)(v) for k, v in value.items())
+    return Check(check,
+                 desc or "a dictionary with optional keys %s" % ", ".join(sorted(fields)),
+                 {"type": "object",
+                  "properties": {k: c.schema for k, c in fields.items()},
+                  "additionalProperties": rest.schema},
+                 lambda v: _locate_in_fields(v, fields, False, rest))
 
 
 def WithDesc(check: Check, desc: str) -> Check:
     """The same check, described differently."""
-    return Check(check, desc, dict(check.schema, description=desc))
+    return Check(check, desc, dict(check.schema, description=desc), check.locate)
+
+
+def explain_failure(check: Check, value: Any) -> tuple[str, str] | None:
+    """Find the innermost failing part of ``value``.
+
+    Returns ``(path, reason)``, e.g. ``("[0]['size']", "must be a size, got 'x'")``,
+    or ``None`` when ``value`` passes or the failure has no inner location.
+    """
+    if check(value):
+        return None
+    path = ""
+    current, current_value = check, value
+    while True:
+        step = current.locate(current_value)
+        if step is None:
+            break
+        path += step.path
+        if step.message is not None:
+            return path, step.message
+        if step.check is None:
+            break
+        current, current_value = step.check, step.value
+    if not path:
+        return None
+    return path, "must be %s, got %s" % (current.desc, describe_value(current_value))
 
 
 def _plural(desc: str) -> str:
@@ -208,3 +337,18 @@ TJobId = TOr(TNonNegativeInt, TRegex(r"^\d+$", "a job id string"))
 TRelativeJobId = WithDesc(TInt, "a job id (negative: relative to this submission)")
 TOpPriority = TIntRange(-20, 19)
 TAbsolutePath = TRegex(r"^/", "an absolute path")
+
+
+def _parses_as(parser: Callable[[str], Any], value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    parser(value)  # raises ValueError on bad input, which Check turns into False
+    return True
+
+
+TIPv4Network = Check(lambda v: _parses_as(lambda s: ipaddress.IPv4Network(s, strict=False), v),
+                     "an IPv4 network (a.b.c.d/n)", {"type": "string"})
+TIPv6Address = Check(lambda v: _parses_as(ipaddress.IPv6Address, v), "an IPv6 address",
+                     {"type": "string", "format": "ipv6"})
+TIPv6Network = Check(lambda v: _parses_as(lambda s: ipaddress.IPv6Network(s, strict=False), v),
+                     "an IPv6 network (address/prefix)", {"type": "string"})
