@@ -1,8 +1,9 @@
 """Install-time settings.
 
-This file is the source tree's default; ``./configure`` regenerates it from
-``_autoconf.py.in`` so that an installed copy carries the prefix, sysconfdir
-and localstatedir given to configure. ``pathutils`` is the only reader.
+This file is the source tree's default and is never rewritten. The
+autotools build (``make``) generates the installed copy from
+``_autoconf.py.in``, so that it carries the prefix, sysconfdir and
+localstatedir given to ``./configure``. ``pathutils`` is the only reader.
 """
 
 PACKAGE_VERSION = "0.1.0"
