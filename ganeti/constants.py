@@ -230,6 +230,24 @@ QR_VIA_OP = frozenset([QR_CLUSTER, QR_INSTANCE, QR_NODE, QR_GROUP, QR_OS, QR_EXP
 QR_VIA_LUXI = frozenset([QR_LOCK, QR_JOB, QR_FILTER])
 QR_ALL = QR_VIA_OP | QR_VIA_LUXI
 
+# Query field kinds and per-cell result statuses (Ganeti's values).
+QFT_UNKNOWN = "unknown"
+QFT_TEXT = "text"
+QFT_BOOL = "bool"
+QFT_NUMBER = "number"
+QFT_NUMBER_FLOAT = "float"
+QFT_UNIT = "unit"
+QFT_TIMESTAMP = "timestamp"
+QFT_OTHER = "other"
+QFT_ALL = frozenset([QFT_UNKNOWN, QFT_TEXT, QFT_BOOL, QFT_NUMBER, QFT_NUMBER_FLOAT, QFT_UNIT,
+                     QFT_TIMESTAMP, QFT_OTHER])
+RS_NORMAL = 0
+RS_UNKNOWN = 1
+RS_NODATA = 2
+RS_UNAVAIL = 3
+RS_OFFLINE = 4
+RS_ALL = frozenset([RS_NORMAL, RS_UNKNOWN, RS_NODATA, RS_UNAVAIL, RS_OFFLINE])
+
 # -- opcode helpers ---------------------------------------------------------------
 
 REPLACE_DISK_PRI = "replace_on_primary"
@@ -405,3 +423,17 @@ NV_HVINFO = "hvinfo"
 
 FIRST_DRBD_PORT = 11000
 LAST_DRBD_PORT = 14999
+
+# -- hooks object types (GANETI_OBJECT_TYPE) and the job queue's limits, as Ganeti ---------
+
+HTYPE_CLUSTER = "CLUSTER"
+HTYPE_NODE = "NODE"
+HTYPE_GROUP = "GROUP"
+HTYPE_INSTANCE = "INSTANCE"
+HTYPE_NETWORK = "NETWORK"
+#: Live (not archived) jobs the queue holds at most; submissions beyond fail.
+JOB_QUEUE_SIZE_HARD_LIMIT = 5000
+#: Worker threads of the master's job queue.
+JOB_QUEUE_WORKERS = 25
+#: Key of an opcode result that lists the follow-up jobs an LU submitted.
+JOB_IDS_KEY = "jobs"
