@@ -117,6 +117,10 @@ class HypervisorError(GenericError):
     """The hypervisor failed or refused an action."""
 
 
+class InvalidOS(GenericError):
+    """An OS definition is missing or invalid (Ganeti's InvalidOS)."""
+
+
 class BlockDeviceError(GenericError):
     """A block device operation failed."""
 
