@@ -1,0 +1,1 @@
+"""The logic of the administrator tools in tools/ (kept here so it is tested)."""
