@@ -8,10 +8,13 @@ command needs no change here.
 
 import glob
 import os
+import runpy
 
 from setuptools import find_packages, setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The version is kept once, in the install-time settings module.
+VERSION = runpy.run_path(os.path.join(HERE, "ganeti", "_autoconf.py"))["PACKAGE_VERSION"]
 
 
 def _gnt_commands() -> list[str]:
@@ -35,7 +38,7 @@ def _tool_scripts() -> list[str]:
 
 setup(
     name="ganeti",
-    version="0.1.0",
+    version=VERSION,
     description="Cluster virtualization manager in the tradition of Ganeti",
     python_requires=">=3.11",
     packages=find_packages(include=["ganeti", "ganeti.*"]),
