@@ -1,0 +1,190 @@
+"""Node side of the procedures about the node itself.
+
+version, node_info, node_verify, master_node_name, node_leave_cluster.
+Storage and hypervisor figures come from ``ganeti.storage`` and
+``ganeti.hypervisor``, imported when a caller asks for them.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import hashlib
+import logging
+import os
+import shutil
+import socket
+import time
+from typing import Any
+
+from ganeti import constants, errors, pathutils
+
+_MIB = 1024 * 1024
+#: Seconds node_verify waits for another node's noded port to accept.
+NET_TEST_TIMEOUT = 5.0
+#: Where the kernel publishes the boot id (changes at every boot).
+_BOOT_ID_FILE = "/proc/sys/kernel/random/boot_id"
+
+
+def version() -> int:
+    return constants.PROTOCOL_VERSION
+
+
+def _boot_id() -> str:
+    try:
+        with open(_BOOT_ID_FILE, encoding="ascii") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
+
+
+def _storage_info(units: list[list[Any]]) -> list[dict[str, Any]]:
+    if not units:
+        return []
+    try:
+        from ganeti.storage import get_space_info
+    except ImportError:
+        raise errors.BlockDeviceError("Storage reporting is not available on this node "
+                                      "(ganeti.storage.get_space_info is missing)") from None
+    return [dict(get_space_info(stype, key, params)) for stype, key, params in units]
+
+
+def _hypervisor_info(specs: list[list[Any]]) -> list[dict[str, Any]]:
+    if not specs:
+        return []
+    from ganeti import hypervisor
+
+    return [dict(hypervisor.get_hypervisor(name).get_node_info(hvparams), name=name)
+            for name, hvparams in specs]
+
+
+def node_info(storage_units: list[list[Any]], hv_specs: list[list[Any]]) -> dict[str, Any]:
+    import psutil
+
+    memory = psutil.virtual_memory()
+    return {
+        "bootid": _boot_id(),
+        "memory_total": memory.total // _MIB,
+        "memory_free": memory.available // _MIB,
+        "cpu_total": psutil.cpu_count() or os.cpu_count() or 1,
+        "storage": _storage_info(storage_units),
+        "hypervisor": _hypervisor_info(hv_specs),
+    }
+
+
+# -- node_verify ----------------------------------------------------------------
+
+def _file_checksums(cluster_paths: list[str]) -> dict[str, str]:
+    """SHA-1 of each existing file, keyed by the cluster path asked for."""
+    from ganeti.backend.files import node_path
+
+    sums = {}
+    for cluster_path in cluster_paths:
+        try:
+            with open(node_path(cluster_path), "rb") as handle:
+                sums[cluster_path] = hashlib.sha1(handle.read()).hexdigest()
+        except (FileNotFoundError, IsADirectoryError):
+            continue
+    return sums
+
+
+def _hypervisor_verify(names: list[str], all_hvparams: dict[str, dict[str, Any]]
+                       ) -> dict[str, str | None]:
+    from ganeti import hypervisor
+
+    verdicts: dict[str, str | None] = {}
+    for name in names:
+        try:
+            verdicts[name] = hypervisor.get_hypervisor(name).verify(all_hvparams.get(name, {}))
+        except errors.GenericError as err:
+            verdicts[name] = "Error while verifying hypervisor %s: %s" % (name, err)
+    return verdicts
+
+
+def _tcp_failure(address: str, port: int) -> str | None:
+    try:
+        with socket.create_connection((address, port), timeout=NET_TEST_TIMEOUT):
+            return None
+    except OSError as err:
+        return "TCP connection to %s:%d failed: %s" % (address, port, err.strerror or err)
+
+
+def _net_test(targets: list[list[Any]]) -> dict[str, str]:
+    """Failures only: node name -> why its noded port can't be reached."""
+    if not targets:
+        return {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(32, len(targets))) as pool:
+        verdicts = pool.map(lambda t: (t[0], _tcp_failure(t[1], t[2])), targets)
+        return {name: failure for name, failure in verdicts if failure is not None}
+
+
+def node_verify(checks: dict[str, Any], cluster_name: str,
+                all_hvparams: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    if constants.NV_FILELIST in checks:
+        result[constants.NV_FILELIST] = _file_checksums(checks[constants.NV_FILELIST])
+    if constants.NV_HYPERVISOR in checks:
+        result[constants.NV_HYPERVISOR] = _hypervisor_verify(checks[constants.NV_HYPERVISOR],
+                                                             all_hvparams)
+    if constants.NV_HVINFO in checks:
+        from ganeti import hypervisor
+
+        name = checks[constants.NV_HVINFO]
+        result[constants.NV_HVINFO] = hypervisor.get_hypervisor(name).get_node_info(
+            all_hvparams.get(name, {}))
+    if constants.NV_VERSION in checks:
+        result[constants.NV_VERSION] = [constants.PROTOCOL_VERSION, constants.RELEASE_VERSION]
+    if constants.NV_TIME in checks:
+        now = time.time()
+        result[constants.NV_TIME] = [int(now), int((now - int(now)) * 1000000)]
+    if constants.NV_NODENETTEST in checks:
+        result[constants.NV_NODENETTEST] = _net_test(checks[constants.NV_NODENETTEST])
+    return result
+
+
+# -- cluster membership ------------------------------------------------------------
+
+def master_node_name() -> str:
+    from ganeti import ssconf
+
+    return ssconf.SimpleStore(pathutils.current()).get_master_node()
+
+
+def _remove_files_in(directory: str, recursive: bool) -> None:
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            if recursive:
+                shutil.rmtree(entry.path)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+
+
+def node_leave_cluster(modify_ssh_setup: bool) -> str:
+    """Forget the cluster: remove its files from this node, then stop noded.
+
+    Only pathutils locations are touched: the data directory's files
+    (config, ssconf, certificates, keys, known_hosts), the RAPI data and the
+    job queue. Raises QuitGanetiException so noded replies and then exits.
+    """
+    paths = pathutils.current()
+    _remove_files_in(paths.queue_dir, recursive=True)
+    _remove_files_in(paths.rapi_data_dir, recursive=False)
+    _remove_files_in(paths.data_dir, recursive=False)
+    message = "Cluster files removed; node daemon stopping"
+    if modify_ssh_setup:
+        # Nothing installs cluster SSH keys on nodes yet, so none to remove.
+        message += " (no cluster SSH keys to remove)"
+    logging.warning("Left the cluster: %s", message)
+    raise errors.QuitGanetiException(True, message)
+
+
+# -- tests ---------------------------------------------------------------------------
+
+def test_delay(duration: float) -> None:
+    """Sleep ``duration`` seconds (OpTestDelay on nodes)."""
+    time.sleep(duration)

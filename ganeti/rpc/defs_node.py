@@ -1,0 +1,153 @@
+"""Node RPC procedures about the node itself, its files, job queue and hooks.
+
+Declarations only; the implementations live in ``ganeti.backend.node``,
+``ganeti.backend.files``, ``ganeti.backend.jobqueue`` and
+``ganeti.backend.hooks``. ``ganeti.rpc.table`` merges these with the
+instance-level procedures.
+
+File names in ``upload_file`` and ``node_verify``'s file list are cluster
+paths: absolute paths as on a node rooted at ``/``; each node places them
+under its own root (the same on a real cluster, different on a local one).
+Job queue file names are relative to the queue directory.
+"""
+
+from __future__ import annotations
+
+from ganeti import constants, ht
+from ganeti.rpc.encoding import TEncodedData
+from ganeti.rpc.procedure import Arg, Isolation, Procedure, Timeout
+
+_NODE = "ganeti.backend.node"
+_FILES = "ganeti.backend.files"
+_QUEUE = "ganeti.backend.jobqueue"
+_HOOKS = "ganeti.backend.hooks"
+
+#: A user or group: a name or a numeric id.
+TOwner = ht.TOr(ht.TNonEmptyString, ht.TNonNegativeInt)
+#: A job queue file name relative to the queue directory, e.g. "job-12".
+TQueueFileName = ht.TRegex(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$",
+                           "a file name relative to the job queue directory")
+#: A storage unit to report on: [storage type, key (e.g. VG name), parameters].
+TStorageUnit = ht.TTupleOf(ht.TElemOf(constants.STORAGE_TYPES), ht.TString, ht.TList)
+#: A hypervisor to report on: [name, cluster hvparams].
+THvSpec = ht.TTupleOf(ht.TElemOf(constants.HYPER_TYPES), ht.TDict)
+#: One hook script's outcome: [script name, HKR_* status, output].
+THookResult = ht.TTupleOf(ht.TNonEmptyString,
+                          ht.TElemOf([constants.HKR_SKIP, constants.HKR_FAIL,
+                                      constants.HKR_SUCCESS]),
+                          ht.TString)
+
+TNodeInfo = ht.TStrictDict(True, {
+    "bootid": ht.TString,
+    "memory_total": ht.TNonNegativeInt,
+    "memory_free": ht.TNonNegativeInt,
+    "cpu_total": ht.TPositiveInt,
+    "storage": ht.TListOf(ht.TDict),
+    "hypervisor": ht.TListOf(ht.TDict),
+})
+
+TVerifyChecks = ht.TStrictDict(False, {
+    constants.NV_FILELIST: ht.TListOf(ht.TAbsolutePath),
+    constants.NV_HYPERVISOR: ht.TListOf(ht.TElemOf(constants.HYPER_TYPES)),
+    constants.NV_HVINFO: ht.TElemOf(constants.HYPER_TYPES),
+    constants.NV_VERSION: ht.TNone,
+    constants.NV_TIME: ht.TNone,
+    constants.NV_NODENETTEST: ht.TListOf(ht.TTupleOf(ht.TNonEmptyString, ht.TNonEmptyString,
+                                                     ht.TIntRange(1, 65535))),
+})
+
+
+def _proc(module: str, name: str, args: tuple[Arg, ...], result: ht.Check, doc: str,
+          timeout: Timeout, isolation: Isolation = Isolation.THREAD) -> Procedure:
+    return Procedure(name=name, args=args, result=result, backend="%s:%s" % (module, name),
+                     timeout=timeout, isolation=isolation, doc=doc)
+
+
+NODE_PROCEDURES: tuple[Procedure, ...] = (
+    _proc(_NODE, "version", (), ht.TInt,
+          "The node's RPC protocol version (constants.PROTOCOL_VERSION).",
+          Timeout.URGENT, Isolation.INLINE),
+    _proc(_NODE, "node_info",
+          (Arg("storage_units", ht.TListOf(TStorageUnit),
+               "storage units to report: [type, key, parameters]"),
+           Arg("hv_specs", ht.TListOf(THvSpec), "hypervisors to report: [name, hvparams]")),
+          TNodeInfo,
+          "Boot id, memory (MiB) and CPUs of the node, space of the given storage units "
+          "and the given hypervisors' node information.",
+          Timeout.URGENT, Isolation.CHILD),
+    _proc(_NODE, "node_verify",
+          (Arg("checks", TVerifyChecks, "the checks to run and their parameters"),
+           Arg("cluster_name", ht.TNonEmptyString, "the cluster's name"),
+           Arg("all_hvparams", ht.TDictOf(ht.TElemOf(constants.HYPER_TYPES), ht.TDict),
+               "cluster hvparams per hypervisor")),
+          ht.TDict,
+          "Run the requested verification checks; the reply has one key per check.",
+          Timeout.NORMAL, Isolation.CHILD),
+    _proc(_NODE, "master_node_name", (), ht.TNonEmptyString,
+          "The master node named in this node's ssconf.", Timeout.URGENT),
+    _proc(_NODE, "node_leave_cluster",
+          (Arg("modify_ssh_setup", ht.TBool, "also remove the cluster's SSH keys"),),
+          ht.TString,
+          "Remove this node's cluster files (config, ssconf, certificates, queue) and "
+          "stop its node daemon.",
+          Timeout.NORMAL),
+)
+
+FILE_PROCEDURES: tuple[Procedure, ...] = (
+    _proc(_FILES, "upload_file",
+          (Arg("file_name", ht.TAbsolutePath, "cluster path of the file"),
+           Arg("data", TEncodedData, "the content"),
+           Arg("mode", ht.TIntRange(0, 0o7777), "permission bits"),
+           Arg("uid", TOwner, "owner (name or id)"),
+           Arg("gid", TOwner, "group (name or id)"),
+           Arg("atime", ht.TNonNegativeNumber, "access time (seconds)"),
+           Arg("mtime", ht.TNonNegativeNumber, "modification time (seconds)")),
+          ht.TNone,
+          "Replace a file on the upload allow-list (config, certificates, RAPI users, "
+          "known_hosts, hypervisor ancillary files, the cluster's extra files).",
+          Timeout.NORMAL),
+    _proc(_FILES, "write_ssconf_files",
+          (Arg("values", ht.TDictOf(ht.TNonEmptyString, ht.TString), "ssconf key -> value"),),
+          ht.TNone, "Replace this node's ssconf files.", Timeout.FAST),
+)
+
+QUEUE_PROCEDURES: tuple[Procedure, ...] = (
+    _proc(_QUEUE, "jobqueue_update",
+          (Arg("file_name", TQueueFileName, "file inside the queue directory"),
+           Arg("content", TEncodedData, "the content")),
+          ht.TNone, "Replace a job queue file (replication to master candidates).",
+          Timeout.FAST),
+    _proc(_QUEUE, "jobqueue_rename",
+          (Arg("renames", ht.TListOf(ht.TTupleOf(TQueueFileName, TQueueFileName)),
+               "[old, new] pairs inside the queue directory"),),
+          ht.TNone, "Rename job queue files (archiving), creating directories as needed.",
+          Timeout.FAST),
+    _proc(_QUEUE, "jobqueue_purge", (), ht.TNone,
+          "Remove every job queue file but the lock file.", Timeout.NORMAL),
+    _proc(_QUEUE, "jobqueue_set_drain_flag",
+          (Arg("drain", ht.TBool, "whether new jobs are refused"),),
+          ht.TNone, "Set or clear the queue's drain flag.", Timeout.FAST),
+)
+
+HOOK_PROCEDURES: tuple[Procedure, ...] = (
+    _proc(_HOOKS, "hooks_runner",
+          (Arg("hpath", ht.TRegex(r"^[a-z0-9][a-z0-9-]*$", "a hooks path (e.g. instance-add)"),
+               "the hook point"),
+           Arg("phase", ht.TElemOf(constants.HOOKS_PHASES), "pre or post"),
+           Arg("env", ht.TDictOf(ht.TNonEmptyString, ht.TString), "GANETI_* environment")),
+          ht.TListOf(THookResult),
+          "Run the executables of the hook point's directory in lexical order; "
+          "returns [script, HKR_* status, output] for each.",
+          Timeout.NORMAL, Isolation.CHILD),
+)
+
+#: Test procedures (OpTestDelay's on_nodes; callers pass a timeout above the delay).
+TEST_PROCEDURES: tuple[Procedure, ...] = (
+    _proc(_NODE, "test_delay",
+          (Arg("duration", ht.TNonNegativeNumber, "seconds to sleep"),),
+          ht.TNone, "Sleep for the given number of seconds (tests the queue and RPC).",
+          Timeout.URGENT),
+)
+
+PROCEDURES: tuple[Procedure, ...] = (NODE_PROCEDURES + FILE_PROCEDURES + QUEUE_PROCEDURES
+                                     + HOOK_PROCEDURES + TEST_PROCEDURES)

@@ -1,0 +1,1 @@
+"""The daemons' main loops: noded now; masterd, rapi, confd and mond later."""
