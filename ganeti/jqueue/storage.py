@@ -15,7 +15,7 @@ import ctypes
 import ctypes.util
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ganeti import errors, pathutils, serializer
@@ -62,12 +62,32 @@ class GroupCommitter:
         self.flushes = 0  # for benchmarks: how many groups were written
 
     def write(self, path: str, data: bytes, durable: bool) -> None:
-        entry = _Write(path, data, durable)
+        self.write_many([(path, data)], durable)
+
+    def write_many(self, files: list[tuple[str, bytes]], durable: bool) -> None:
+        """Write several files in one group (one sync for all when durable)."""
+        self.wait(self.enqueue(files, durable))
+
+    def enqueue(self, files: list[tuple[str, bytes]], durable: bool) -> list[_Write]:
+        """Queue writes without waiting; writes go out in the order queued.
+
+        A caller may queue under its own lock (to fix the order of writes of
+        one file) and ``wait`` after releasing it, so its wait is shared.
+        """
+        entries = [_Write(path, data, durable) for path, data in files]
         with self._cond:
-            self._pending.append(entry)
-            while not entry.done.is_set() and self._flushing:
+            self._pending.extend(entries)
+        return entries
+
+    def wait(self, entries: list[_Write]) -> None:
+        """Wait until queued writes are done (leading a flush if none is under way)."""
+        if not entries:
+            return
+        last = entries[-1]
+        with self._cond:
+            while not last.done.is_set() and self._flushing:
                 self._cond.wait()
-            if not entry.done.is_set():
+            if not last.done.is_set():
                 self._flushing = True
                 batch, self._pending = self._pending, []
             else:
@@ -79,8 +99,9 @@ class GroupCommitter:
                 with self._cond:
                     self._flushing = False
                     self._cond.notify_all()
-        if entry.error is not None:
-            raise entry.error
+        for entry in entries:
+            if entry.error is not None:
+                raise entry.error
 
     def _flush(self, batch: list[_Write]) -> None:
         # Later writes of the same file win; earlier ones are simply done.
@@ -155,17 +176,42 @@ class JobStorage:
                                        % (self.paths.queue_serial_file, text))
         return int(text)
 
+    def _take_ids(self, count: int) -> tuple[list[int], bytes]:
+        """Reserve ids in memory (caller holds _serial_lock); the new serial file."""
+        if self._last_serial is None:
+            self._last_serial = max([self._read_serial(), *self.job_ids_on_disk()], default=0)
+        first = self._last_serial + 1
+        self._last_serial += count
+        return list(range(first, first + count)), b"%d\n" % self._last_serial
+
     def allocate_ids(self, count: int) -> list[int]:
         """Reserve ``count`` new job ids; the serial file is durable on return."""
         with self._serial_lock:
-            if self._last_serial is None:
-                self._last_serial = max([self._read_serial(), *self.job_ids_on_disk()],
-                                        default=0)
-            first = self._last_serial + 1
-            self._last_serial += count
-            self._committer.write(self.paths.queue_serial_file,
-                                  b"%d\n" % self._last_serial, durable=True)
-        return list(range(first, first + count))
+            ids, serial = self._take_ids(count)
+            # Queued under the lock so that serial values reach the file in
+            # order; waited for outside it so that concurrent callers share
+            # one sync.
+            pending = self._committer.enqueue([(self.paths.queue_serial_file, serial)],
+                                              durable=True)
+        self._committer.wait(pending)
+        return ids
+
+    def create_jobs(self, count: int,
+                    build: Callable[[list[int]], list[tuple[int, bytes]]]) -> list[int]:
+        """Reserve ``count`` ids and durably write the jobs ``build(ids)`` returns
+        (``[(id, file data)]``, possibly fewer), with the serial file, in one sync.
+
+        ``build`` runs under the id lock: keep it short (no I/O).
+        """
+        with self._serial_lock:
+            ids, serial = self._take_ids(count)
+            items = build(ids)
+            pending = self._committer.enqueue(
+                [(self.paths.queue_serial_file, serial)]
+                + [(self.paths.job_file(job_id), data) for job_id, data in items],
+                durable=True)
+        self._committer.wait(pending)
+        return ids
 
     # -- job files --------------------------------------------------------------------
 
@@ -174,6 +220,14 @@ class JobStorage:
         data = serializer.dump_bytes(job.to_dict())
         self._committer.write(self.paths.job_file(job.id), data, durable)
         return data
+
+    def write_job_data(self, items: list[tuple[int, bytes]], durable: bool = False) -> None:
+        """Replace job files with already serialized data, in one group.
+
+        For callers that serialize under their own lock and write outside it.
+        """
+        self._committer.write_many([(self.paths.job_file(job_id), data)
+                                    for job_id, data in items], durable)
 
     def read_job(self, job_id: int, archived: bool = True) -> QueuedJob | None:
         candidates = [self.paths.job_file(job_id)]

@@ -1,0 +1,118 @@
+"""Replication of the job queue to the other master candidates.
+
+Job file writes and archive renames are handed to one background thread,
+so they never slow the submit path. Several writes of the same file that
+pile up while a round is under way collapse into the newest; updates go
+out before renames queued after them. A candidate that can't be reached
+only costs a warning in the log: the queue on the master stays the truth.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from ganeti.rpc import encoding
+from ganeti.rpc.client import NodeAddress, RpcClient, RpcResult
+
+#: Returns the nodes to replicate to (evaluated at every round).
+TargetsFn = Callable[[], list[NodeAddress]]
+
+
+class QueueReplicator:
+    """Sends ``jobqueue_update`` / ``jobqueue_rename`` to the other candidates."""
+
+    def __init__(self, rpc: RpcClient | None, targets: TargetsFn) -> None:
+        self._rpc = rpc
+        self._targets = targets
+        self._cond = threading.Condition()
+        self._updates: dict[str, bytes] = {}
+        self._renames: list[list[str]] = []
+        self._calls: list[tuple[str, list[object]]] = []
+        self._busy = False
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self.rounds = 0  # for tests and benchmarks
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="jqueue-replication",
+                                            daemon=True)
+            self._thread.start()
+
+    def update(self, file_name: str, data: bytes) -> None:
+        """Queue the new content of a file (relative to the queue directory)."""
+        with self._cond:
+            self._updates[file_name] = data
+            self._cond.notify()
+
+    def rename(self, renames: list[list[str]]) -> None:
+        """Queue [old, new] renames (relative to the queue directory)."""
+        if not renames:
+            return
+        with self._cond:
+            self._renames.extend(renames)
+            self._cond.notify()
+
+    def call(self, procedure: str, args: list[object]) -> None:
+        """Queue another queue procedure (e.g. jobqueue_set_drain_flag), sent in order."""
+        with self._cond:
+            self._calls.append((procedure, args))
+            self._cond.notify()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything queued so far was sent; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: not (self._updates or self._renames or self._calls or self._busy), timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.flush(timeout)
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: bool(self._updates or self._renames or self._calls
+                                                 or self._stopping))
+                if self._stopping:
+                    return
+                updates, self._updates = self._updates, {}
+                renames, self._renames = self._renames, []
+                calls, self._calls = self._calls, []
+                self._busy = True
+            try:
+                self._send(updates, renames, calls)
+            except Exception:
+                logging.exception("Job queue replication failed")
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self.rounds += 1
+                    self._cond.notify_all()
+
+    def _send(self, updates: dict[str, bytes], renames: list[list[str]],
+              calls: list[tuple[str, list[object]]]) -> None:
+        targets = self._targets()
+        if not targets or self._rpc is None:
+            return
+        for file_name, data in updates.items():
+            self._report(self._rpc.call("jobqueue_update", targets,
+                                        [file_name, encoding.encode(data)]), file_name)
+        if renames:
+            self._report(self._rpc.call("jobqueue_rename", targets, [renames]), "renames")
+        for procedure, args in calls:
+            self._report(self._rpc.call(procedure, targets, args), procedure)
+
+    @staticmethod
+    def _report(results: dict[str, RpcResult], what: str) -> None:
+        for node, result in results.items():
+            if not result.success:
+                logging.warning("Replicating job queue %s to %s failed: %s", what, node,
+                                result.error)
+
