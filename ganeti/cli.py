@@ -1,4 +1,5 @@
-"""What every gnt-* command shares: option value parsing and table output.
+"""What every gnt-* command shares: option value parsing, table output, the
+shared options, the sub-command dispatcher, exit codes and error messages.
 
 Option syntax follows Ganeti's: ``k=v,k2=v2`` with ``\\,`` for a literal
 comma; a bare ``key`` means True, ``no_key`` False and ``-key`` None (remove
@@ -9,10 +10,13 @@ fields joined by the separator with no padding.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from ganeti import errors
+from ganeti import constants, errors
 from ganeti.utils import units as units_mod
 
 NO_PREFIX = "no_"
@@ -129,3 +133,219 @@ def format_table(headers: Sequence[str] | None, rows: Sequence[Sequence[Any]],
                   for i, value in enumerate(row)]
         lines.append(" ".join(fields).rstrip())
     return lines
+
+
+# -- exit codes (Ganeti's) ------------------------------------------------------------
+
+EXIT_SUCCESS = 0
+EXIT_FAILURE = 1
+#: argparse's status for usage and option errors.
+EXIT_USAGE = 2
+EXIT_NOTCLUSTER = 5
+EXIT_NOTMASTER = 11
+EXIT_NODESETUP_ERROR = 12
+EXIT_CONFIRMATION = 13
+EXIT_UNKNOWN_FIELD = 14
+
+
+class JobSubmittedException(Exception):
+    """``--submit``: the job is queued; report ``JobID: N`` and exit 0."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(job_id)
+        self.job_id = job_id
+
+
+class UsageError(Exception):
+    """Bad command-line arguments found after option parsing (exit 2)."""
+
+
+def format_error(err: BaseException) -> tuple[int, str]:
+    """Exit code and one-line message for an error a command raised."""
+    # Imported here: luxi pulls in the socket machinery, which --help does not need.
+    from ganeti import luxi
+
+    if isinstance(err, JobSubmittedException):
+        return EXIT_SUCCESS, "JobID: %s" % err.job_id
+    if isinstance(err, UsageError):
+        return EXIT_USAGE, "Usage error: %s" % err
+    if isinstance(err, luxi.NoMasterError):
+        return EXIT_NOTMASTER, _text(err)  # names the socket and asks whether masterd runs
+    if isinstance(err, luxi.RequestTimeoutError):
+        return EXIT_FAILURE, "Timeout while talking to the master daemon: %s" % _text(err)
+    if isinstance(err, errors.JobQueueDrainError):
+        return EXIT_FAILURE, ("Failure: the job queue is marked for drain and doesn't accept"
+                              " new requests")
+    if isinstance(err, errors.JobQueueFull):
+        return EXIT_FAILURE, ("Failure: the job queue is full and doesn't accept new job"
+                              " submissions until old jobs are archived")
+    if isinstance(err, errors.OpPrereqError):
+        kind = errors.get_error_code(err)
+        if kind:
+            return EXIT_FAILURE, ("Failure: prerequisites not met for this operation: error"
+                                  " type: %s, error details: %s" % (kind, err.args[0]))
+        return EXIT_FAILURE, ("Failure: prerequisites not met for this operation: %s"
+                              % _text(err))
+    if isinstance(err, errors.HooksAbort):
+        return EXIT_FAILURE, "Failure: hooks execution failed: %s" % _text(err)
+    if isinstance(err, errors.OpExecError):
+        return EXIT_FAILURE, "Failure: command execution error: %s" % _text(err)
+    if isinstance(err, (errors.ParameterError, errors.TypeEnforcementError,
+                        errors.UnitParseError)):
+        return EXIT_FAILURE, "Parameter Error: %s" % _text(err)
+    if isinstance(err, errors.JobLost):
+        return EXIT_FAILURE, "Error checking job status: %s" % _text(err)
+    if isinstance(err, errors.LuxiError):
+        return EXIT_FAILURE, "Error while talking to the master daemon: %s" % _text(err)
+    if isinstance(err, errors.GenericError):
+        return EXIT_FAILURE, "Failure: %s" % _text(err)
+    if isinstance(err, KeyboardInterrupt):
+        return EXIT_FAILURE, ("Aborted. Jobs already submitted, if any, continue to run in"
+                              " the background.")
+    return EXIT_FAILURE, "Unhandled exception: %s: %s" % (type(err).__name__, err)
+
+
+def _text(err: BaseException) -> str:
+    if len(err.args) == 1:
+        return str(err.args[0])
+    return str(err) if err.args else type(err).__name__
+
+
+# -- shared options -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Opt:
+    """One command-line option or positional argument, declared once, reused."""
+
+    flags: tuple[str, ...]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def add_to(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(*self.flags, **self.kwargs)
+
+
+def opt(*flags: str, **kwargs: Any) -> Opt:
+    return Opt(tuple(flags), kwargs)
+
+
+#: ``--priority`` names and their opcode priorities (Ganeti's).
+PRIORITY_NAMES = {
+    "low": constants.OP_PRIO_LOW,
+    "normal": constants.OP_PRIO_NORMAL,
+    "high": constants.OP_PRIO_HIGH,
+}
+
+DEBUG_OPT = opt("-d", "--debug", action="count", default=0,
+                help="debug output; repeat for more (tracebacks on errors)")
+VERBOSE_OPT = opt("-v", "--verbose", action="count", default=0, help="more output")
+SUBMIT_OPT = opt("--submit", dest="submit_only", action="store_true",
+                 help="submit the job and print its id (JobID: N, on stderr) without"
+                      " waiting for it to finish")
+PRINT_JOBID_OPT = opt("--print-jobid", action="store_true",
+                      help="print the job id as the first line of standard output")
+PRIORITY_OPT = opt("--priority", choices=sorted(PRIORITY_NAMES), default=None,
+                   help="priority of the submitted job(s)")
+DRY_RUN_OPT = opt("--dry-run", action="store_true",
+                  help="only check the parameters and the cluster state; change nothing")
+REASON_OPT = opt("--reason", default=None, metavar="TEXT",
+                 help="reason for the operation, kept in the job's reason trail")
+FORCE_OPT = opt("-f", "--force", action="store_true", help="do not ask for confirmation")
+YES_OPT = opt("--yes", action="store_true", help="assume yes to confirmation questions")
+NOHDR_OPT = opt("--no-headers", action="store_true", help="do not print table headers")
+SEP_OPT = opt("--separator", default=None, metavar="SEP",
+              help="separate fields with SEP instead of aligning columns")
+UNITS_OPT = opt("--units", choices=["h", "m", "g", "t"], default=None,
+                help="units for sizes: h (human readable, default), m, g or t")
+FIELDS_OPT = opt("-o", "--output", dest="output", default=None, metavar="FIELDS",
+                 help="comma-separated list of fields to show; a leading '+' adds them"
+                      " to the default ones")
+
+#: What every command that submits a job accepts.
+SUBMIT_OPTS = (DRY_RUN_OPT, PRIORITY_OPT, SUBMIT_OPT, PRINT_JOBID_OPT, REASON_OPT)
+#: What every listing accepts.
+LIST_OPTS = (NOHDR_OPT, SEP_OPT, UNITS_OPT, FIELDS_OPT)
+
+
+def parse_fields(selected: str | None, default: Sequence[str]) -> list[str]:
+    """``-o`` value to field names; ``+a,b`` appends to the defaults."""
+    if selected is None:
+        return list(default)
+    if selected.startswith("+"):
+        return list(default) + parse_list(selected[1:])
+    fields = parse_list(selected)
+    if not fields:
+        raise UsageError("no fields given to -o/--output")
+    return fields
+
+
+def parse_priority(name: str | None) -> int | None:
+    return None if name is None else PRIORITY_NAMES[name]
+
+
+def to_stdout(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def to_stderr(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+# -- sub-command dispatcher -----------------------------------------------------------
+
+CommandFunc = Callable[[argparse.Namespace], int | None]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A sub-command: its function, arguments, options and help."""
+
+    func: CommandFunc
+    help: str
+    args: Sequence[Opt] = ()
+    options: Sequence[Opt] = ()
+    aliases: tuple[str, ...] = ()
+    description: str | None = None
+
+
+def build_parser(prog: str, commands: dict[str, Command],
+                 description: str = "") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    subparsers = parser.add_subparsers(dest="command", metavar="<command>")
+    for name, command in commands.items():
+        sub = subparsers.add_parser(name, aliases=list(command.aliases), help=command.help,
+                                    description=command.description or command.help)
+        DEBUG_OPT.add_to(sub)
+        for option in (*command.options, *command.args):
+            option.add_to(sub)
+        sub.set_defaults(command_func=command.func)
+    return parser
+
+
+def generic_main(prog: str, commands: dict[str, Command], argv: Sequence[str] | None = None,
+                 description: str = "") -> int:
+    """Parse ``argv``, run the chosen sub-command, turn errors into exit codes.
+
+    Errors print one line on stderr; a traceback only with ``--debug``.
+    """
+    parser = build_parser(prog, commands, description)
+    options = parser.parse_args(None if argv is None else list(argv))  # exits 2 on errors
+    func = getattr(options, "command_func", None)
+    if func is None:
+        parser.print_usage(sys.stderr)
+        to_stderr("%s: error: a command is required (one of: %s)"
+                  % (prog, ", ".join(commands)))
+        return EXIT_USAGE
+    options.prog = prog
+    try:
+        return int(func(options) or EXIT_SUCCESS)
+    except BrokenPipeError:
+        return EXIT_FAILURE
+    except (Exception, KeyboardInterrupt) as err:
+        code, message = format_error(err)
+        if getattr(options, "debug", 0) and not isinstance(err, JobSubmittedException):
+            import traceback
+            traceback.print_exc()
+        to_stderr(message)
+        return code

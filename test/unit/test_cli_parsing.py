@@ -16,7 +16,7 @@ def test_parse_unit(text, mib):
 
 @pytest.mark.parametrize("text", ["", "abc", "1x", "-1", "1.2.3g", "g"])
 def test_parse_unit_rejects_with_message(text):
-    with pytest.raises(errors.UnitParseError, match="Invalid size|Unknown unit") as info:
+    with pytest.raises(errors.UnitParseError, match=r"Invalid size|Unknown unit") as info:
         units.parse_unit(text)
     assert "'%s'" % text in str(info.value)
 

@@ -1,0 +1,1 @@
+"""The gnt-* commands: one module ``gnt_<name>.py`` with ``main()`` each."""
