@@ -31,9 +31,14 @@ def _daemon_scripts() -> list[str]:
                   if os.path.isfile(p) and os.access(p, os.X_OK))
 
 
+# Developer entry points that only make sense inside the source tree.
+_NOT_INSTALLED_TOOLS = {"tools/run-tests", "tools/demo"}
+
+
 def _tool_scripts() -> list[str]:
     return sorted(p for p in glob.glob("tools/*")
-                  if os.path.isfile(p) and os.access(p, os.X_OK) and p != "tools/run-tests")
+                  if os.path.isfile(p) and os.access(p, os.X_OK)
+                  and p not in _NOT_INSTALLED_TOOLS)
 
 
 setup(
@@ -59,6 +64,7 @@ setup(
         "test": [
             "pytest>=7.4",
             "pytest-timeout>=2.1",
+            "hypothesis>=6.80",
             "ruff>=0.4",
             "mypy>=1.8",
             "types-simplejson",

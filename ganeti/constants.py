@@ -437,3 +437,8 @@ JOB_QUEUE_SIZE_HARD_LIMIT = 5000
 JOB_QUEUE_WORKERS = 25
 #: Key of an opcode result that lists the follow-up jobs an LU submitted.
 JOB_IDS_KEY = "jobs"
+
+# -- daemon exit codes ----------------------------------------------------------
+#: ganeti-confd's exit status on a node that is not a master candidate (Ganeti's
+#: value), so callers can tell "nothing to run here" from a failure.
+EXIT_NOTCANDIDATE = 11

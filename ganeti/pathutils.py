@@ -107,6 +107,24 @@ class Paths:
     def spice_cacert_file(self) -> str:
         return os.path.join(self.data_dir, "spice-ca.pem")
 
+    # -- SSH (node join) ---------------------------------------------------
+    @property
+    def ssh_dir(self) -> str:
+        """The SSH directory of root, whose key ``gnt-node add`` logs in with."""
+        return _under(self.root, "/root/.ssh")
+
+    @property
+    def ssh_key_file(self) -> str:
+        return os.path.join(self.ssh_dir, "id_ed25519")
+
+    @property
+    def ssh_pub_key_file(self) -> str:
+        return self.ssh_key_file + ".pub"
+
+    @property
+    def ssh_host_rsa_pub_file(self) -> str:
+        return _under(self.root, "/etc/ssh/ssh_host_rsa_key.pub")
+
     # -- RAPI ------------------------------------------------------------
     @property
     def rapi_data_dir(self) -> str:
@@ -119,6 +137,11 @@ class Paths:
     @property
     def rapi_policy_file(self) -> str:
         return os.path.join(self.rapi_data_dir, "policy")
+
+    @property
+    def rapi_tokens_file(self) -> str:
+        """Hashed bearer tokens of the RAPI's token authentication backend."""
+        return os.path.join(self.rapi_data_dir, "tokens")
 
     # -- job queue -------------------------------------------------------
     @property
@@ -180,6 +203,11 @@ class Paths:
         return os.path.join(self.log_dir, "%s.log" % short)
 
     @property
+    def commands_log_file(self) -> str:
+        """Log of the commands that act outside the job queue (e.g. master-failover)."""
+        return os.path.join(self.log_dir, "commands.log")
+
+    @property
     def os_log_dir(self) -> str:
         return os.path.join(self.log_dir, "os")
 
@@ -228,6 +256,8 @@ class Paths:
         dirs = [
             _under(self.root, os.path.join(_autoconf.PREFIX, "lib/ganeti/iallocators")),
             _under(self.root, "/usr/lib/ganeti/iallocators"),
+            # Debian's ganeti-htools-3.0 puts hail here.
+            _under(self.root, "/usr/lib/ganeti/3.0/usr/lib/ganeti/iallocators"),
         ]
         return list(dict.fromkeys(dirs))
 
@@ -259,6 +289,57 @@ class Paths:
     @property
     def restricted_commands_dir(self) -> str:
         return os.path.join(self.conf_dir, "restricted-commands")
+
+
+@dataclass(frozen=True)
+class LocalClusterPaths:
+    """The files of a local multi-node cluster (tools/local-cluster) under ``base``."""
+
+    base: str
+
+    def node_root(self, index: int) -> str:
+        return os.path.join(self.base, "node%d" % index)
+
+    @property
+    def state_file(self) -> str:
+        """What ``up`` created (nodes, addresses, ports), for ``down`` and ``env``."""
+        return os.path.join(self.base, "local-cluster.json")
+
+    @property
+    def bin_dir(self) -> str:
+        """Wrapper scripts running gnt-* commands on the master node."""
+        return os.path.join(self.base, "bin")
+
+    @property
+    def sshd_dir(self) -> str:
+        return os.path.join(self.base, "sshd")
+
+    @property
+    def sshd_config(self) -> str:
+        return os.path.join(self.sshd_dir, "sshd_config")
+
+    @property
+    def sshd_host_key(self) -> str:
+        return os.path.join(self.sshd_dir, "ssh_host_ed25519_key")
+
+    @property
+    def sshd_authorized_keys(self) -> str:
+        return os.path.join(self.sshd_dir, "authorized_keys")
+
+    @property
+    def sshd_pid_file(self) -> str:
+        return os.path.join(self.sshd_dir, "sshd.pid")
+
+    @property
+    def sshd_log_file(self) -> str:
+        return os.path.join(self.sshd_dir, "sshd.log")
+
+
+def default_local_cluster_dir() -> str:
+    """Where tools/local-cluster puts its nodes unless told otherwise."""
+    if os.geteuid() == 0:
+        return _under("/", os.path.join(_autoconf.LOCALSTATEDIR, "lib/ganeti-local"))
+    return os.path.join(os.path.expanduser("~"), "ganeti-local")
 
 
 @functools.cache

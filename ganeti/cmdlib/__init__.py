@@ -43,6 +43,28 @@ def get_lu_class(op: opcodes.OpCode) -> type[LogicalUnit]:
 
 
 # The area modules register their LUs on import.
-from ganeti.cmdlib import cluster, tags, test  # noqa: E402
+from ganeti.cmdlib import (  # noqa: E402
+    cluster,
+    cluster_params,
+    cluster_redist,
+    cluster_setup,
+    cluster_verify,
+    group,
+    instance_create,
+    instance_disks,
+    instance_migration,
+    instance_modify,
+    instance_move,
+    instance_ops,
+    instance_query,
+    node,
+    os,
+    query,
+    tags,
+    test,
+)
 
-__all__ = ["LU_REGISTRY", "cluster", "get_lu_class", "lu_for", "tags", "test"]
+__all__ = ["LU_REGISTRY", "cluster", "cluster_params", "cluster_redist", "cluster_setup",
+           "cluster_verify", "get_lu_class", "group", "instance_create", "instance_disks",
+           "instance_migration", "instance_modify", "instance_move", "instance_ops",
+           "instance_query", "lu_for", "node", "os", "query", "tags", "test"]
