@@ -94,6 +94,14 @@ def query_fields(what: str, names: Sequence[str] | None = None) -> dict[str, Any
     return {"fields": field_definitions(what, names)}
 
 
+class FieldStatus(Exception):
+    """Raised by a getter whose cell has no normal value (RS_NODATA, RS_OFFLINE…)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
 def _cell(fld: QueryField | None, item: Any) -> list[Any]:
     if fld is None:
         return [constants.RS_UNKNOWN, None]
@@ -101,6 +109,8 @@ def _cell(fld: QueryField | None, item: Any) -> list[Any]:
         return [constants.RS_NORMAL, fld.getter(item)]
     except KeyError:
         return [constants.RS_UNAVAIL, None]
+    except FieldStatus as status:
+        return [status.status, None]
 
 
 def query(what: str, names: Sequence[str], items: Iterable[Any],
@@ -210,7 +220,7 @@ def _field_getter(fields: dict[str, QueryField], name: Any) -> Getter:
 def _safe_get(getter: Getter, item: Any) -> Any:
     try:
         return getter(item)
-    except KeyError:
+    except (KeyError, FieldStatus):
         return None
 
 
@@ -260,3 +270,7 @@ LOCK_FIELD_SPECS: tuple[tuple[str, str, str, str], ...] = (
 
 _declare(constants.QR_JOB, JOB_FIELD_SPECS)
 _declare(constants.QR_LOCK, LOCK_FIELD_SPECS)
+
+# Instance, node and node group fields live in their own modules (ganeti.query_instance,
+# ganeti.query_node); each registers its resources on import.
+from ganeti import query_instance, query_node  # noqa: E402,F401

@@ -23,6 +23,9 @@ class OpNodeAdd(OpCode):
         p.VM_CAPABLE,
         p.NDPARAMS,
         Param("node_setup", ht.TBool, False, "Set up SSH access to the new node first"),
+        p.flag("accept_new_host_key", False,
+               "Trust the node's SSH host key on first use and record it in known_hosts"
+               " (a key differing from the recorded one is always refused)"),
     )
 
 

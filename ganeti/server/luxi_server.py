@@ -134,6 +134,11 @@ class LuxiMethods:
             return items
         if what == constants.QR_LOCK:
             return list(self.context.glm.query_locks())
+        from ganeti.cmdlib.query import ITEM_SOURCES
+
+        source = ITEM_SOURCES.get(what)
+        if source is not None:  # nodes, groups…: the same items as OpQuery's
+            return source(self.context, needed)  # type: ignore[arg-type]
         query.resource_fields(what)  # raises the "not supported yet" error
         return []
 
