@@ -88,6 +88,9 @@ class OpClusterRename(OpCode):
 
 
 _T_HOSTED_DICTS = ht.TDictOf(ht.TString, ht.TDict)
+#: One extra replicated file: its cluster path and the nodes that get it.
+TRedistributeFile = ht.TStrictDict(True, {"path": ht.TAbsolutePath,
+                                          "nodes": ht.TElemOf(["all", "master-candidates"])})
 
 
 class OpClusterSetParams(OpCode):
@@ -150,6 +153,12 @@ class OpClusterSetParams(OpCode):
         p.opt(constants.DATA_COLLECTORS_INTERVAL_NAME,
               ht.TDictOf(ht.TString, ht.TNonNegativeInt),
               "Interval between runs of each data collector (microseconds)"),
+        # Not in Ganeti: the cluster's list of extra replicated files (Ganeti 2.1's
+        # RedistributeConfig design).
+        p.opt("add_redistribute_files", ht.TListOf(TRedistributeFile),
+              "Extra files RedistributeConfig copies: {path, nodes: all|master-candidates}"),
+        p.opt("remove_redistribute_files", ht.TListOf(ht.TAbsolutePath),
+              "Paths to take off the list of extra replicated files"),
     )
 
 

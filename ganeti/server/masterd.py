@@ -3,7 +3,9 @@
 Owns the configuration (the only writer) and the job queue, and serves
 luxi on the master socket (``socket/ganeti-query`` in the run dir, mode
 0660). It refuses to start on a node that is not the master according to
-the configuration (and ssconf, when its files exist).
+the configuration (and ssconf, when its files exist), and unless a strict
+majority of the nodes names it the master (the start-up vote, see
+``ganeti.masterfailover``; ``--no-voting --yes-do-it`` skips it, logged).
 
 Start-up (``prepare``, before detaching, so errors reach the terminal):
 load and verify the configuration, check that this node is the master,
@@ -23,7 +25,7 @@ import os
 import socket
 from collections.abc import Callable
 
-from ganeti import constants, daemon, errors, netutils, pathutils, ssconf
+from ganeti import constants, daemon, errors, masterfailover, netutils, pathutils, ssconf
 from ganeti.config import ConfigWriter
 from ganeti.daemon import Daemon, run_daemon
 from ganeti.server.luxi_server import LuxiMethods, LuxiServer
@@ -93,6 +95,7 @@ class MasterDaemon(Daemon):
         self._cfg: ConfigWriter | None = None
         self._server: LuxiServer | None = None
         self.node_name = ""
+        self._vote_outcome = ""
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--workers", type=_positive_int, default=DEFAULT_WORKERS,
@@ -104,9 +107,16 @@ class MasterDaemon(Daemon):
         parser.add_argument("--noded-port", type=_positive_int,
                             default=constants.DEFAULT_NODED_PORT, metavar="PORT",
                             help="TCP port of the node daemons (default: %(default)s)")
-        # Accepted for compatibility with Ganeti's masterd; this daemon does not vote.
-        parser.add_argument("--no-voting", action="store_true", help=argparse.SUPPRESS)
-        parser.add_argument("--yes-do-it", action="store_true", help=argparse.SUPPRESS)
+        parser.add_argument("--no-voting", action="store_true",
+                            help="start without asking the other nodes whether a strict"
+                                 " majority names this node the master (two-node clusters"
+                                 " whose other node is down); needs --yes-do-it")
+        parser.add_argument("--yes-do-it", action="store_true",
+                            help="confirm --no-voting")
+        parser.add_argument("--vote-wait", type=_positive, metavar="SECONDS",
+                            default=masterfailover.STARTUP_VOTE_WAIT,
+                            help="how long to keep asking while too few nodes answer the"
+                                 " master vote (default: %(default)s)")
 
     def prepare(self, options: argparse.Namespace) -> None:
         self.node_name = netutils.my_hostname()
@@ -119,21 +129,46 @@ class MasterDaemon(Daemon):
         if daemon.pid_file_locked(pid_file) or _socket_alive(self._paths.master_socket):
             raise errors.GenericError("%s is already running on this node (pid %s)"
                                       % (self.name, daemon.read_pid(pid_file)))
+        self._vote_outcome = self._vote(options)
         try:
             self._server = LuxiServer(self._paths.master_socket)
         except OSError as err:
             raise errors.GenericError("can't listen on %s: %s"
                                       % (self._paths.master_socket, err)) from err
 
+    def _vote(self, options: argparse.Namespace) -> str:
+        """The start-up vote (before detaching: threads end before the fork)."""
+        assert self._cfg is not None
+        if options.no_voting:
+            if not options.yes_do_it:
+                raise errors.GenericError(
+                    "--no-voting skips the check that a strict majority of the nodes names"
+                    " this node the master; a second master can corrupt the cluster. Add"
+                    " --yes-do-it if you are sure")
+            return ("started with --no-voting: the other nodes were NOT asked whether this"
+                    " node is the master")
+        tally = masterfailover.check_startup_vote(self._cfg, self._paths, self.node_name,
+                                                  options.noded_port, options.vote_wait)
+        if tally is None:
+            return "one-node cluster: no master vote needed"
+        return "master vote passed: %s" % tally.summary()
+
     async def serve(self, options: argparse.Namespace, stopping: asyncio.Event,
                     ready: Callable[[], None]) -> None:
         assert self._cfg is not None and self._server is not None
+        if options.no_voting:
+            logger.warning("%s", self._vote_outcome)
+        else:
+            logger.info("%s", self._vote_outcome)
         # Threads (queue workers, RPC) start here, after detaching.
         from ganeti.context import MasterContext
         from ganeti.jqueue.queue import JobQueue
 
         context = MasterContext.build(self._paths, self.node_name, cfg=self._cfg,
                                       noded_port=options.noded_port)
+        # Every configuration save pushes config.data and ssconf to the nodes.
+        from ganeti.cmdlib.cluster_redist import install_save_hook
+        install_save_hook(context)
         queue = JobQueue(context, worker_count=options.workers)
         context.jobqueue = queue
         queue.start()
