@@ -150,31 +150,37 @@ def master_node_name() -> str:
     return ssconf.SimpleStore(pathutils.current()).get_master_node()
 
 
-def _remove_files_in(directory: str, recursive: bool) -> None:
-    try:
-        entries = list(os.scandir(directory))
-    except FileNotFoundError:
-        return
-    for entry in entries:
-        if entry.is_dir(follow_symlinks=False):
-            if recursive:
-                shutil.rmtree(entry.path)
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(entry.path)
+def remove_cluster_files(paths: pathutils.Paths) -> None:
+    """Remove config, ssconf, certificates, keys, the job queue and RAPI data.
+
+    The cluster hosts file stays: it belongs to the machine's set-up, not to
+    the cluster (the local cluster tool writes it), and without it a node
+    that left could no longer resolve the names it needs to join again.
+    """
+    keep = {paths.cluster_hosts_file}
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(paths.data_dir):
+            if entry.is_file(follow_symlinks=False) and entry.path not in keep:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+    # The directories stay (empty): a node that joins again finds them.
+    for directory in (paths.queue_dir, paths.rapi_data_dir):
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.scandir(directory):
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
 
 
 def node_leave_cluster(modify_ssh_setup: bool) -> str:
     """Forget the cluster: remove its files from this node, then stop noded.
 
-    Only pathutils locations are touched: the data directory's files
-    (config, ssconf, certificates, keys, known_hosts), the RAPI data and the
-    job queue. Raises QuitGanetiException so noded replies and then exits.
+    Only pathutils locations are touched (see remove_cluster_files).
+    Raises QuitGanetiException so noded replies and then exits.
     """
-    paths = pathutils.current()
-    _remove_files_in(paths.queue_dir, recursive=True)
-    _remove_files_in(paths.rapi_data_dir, recursive=False)
-    _remove_files_in(paths.data_dir, recursive=False)
+    remove_cluster_files(pathutils.current())
     message = "Cluster files removed; node daemon stopping"
     if modify_ssh_setup:
         # Nothing installs cluster SSH keys on nodes yet, so none to remove.
@@ -188,3 +194,81 @@ def node_leave_cluster(modify_ssh_setup: bool) -> str:
 def test_delay(duration: float) -> None:
     """Sleep ``duration`` seconds (OpTestDelay on nodes)."""
     time.sleep(duration)
+
+
+# -- master failover -----------------------------------------------------------------
+
+#: The daemons that run on the master only, in the order they are stopped.
+MASTER_ONLY_DAEMONS = (constants.RAPI, constants.MASTERD)
+
+
+def config_read() -> list[object]:
+    """This node's config.data, encoded; a node without one raises ConfigurationError."""
+    from ganeti.rpc import encoding
+
+    path = pathutils.current().config_file
+    try:
+        with open(path, "rb") as handle:
+            return encoding.encode(handle.read())
+    except FileNotFoundError:
+        raise errors.ConfigurationError("This node has no configuration file %s (it is not"
+                                        " a master candidate)" % path) from None
+
+
+def node_stop_master() -> list[str]:
+    """Stop RAPI and masterd if they run here (the old master steps down)."""
+    from ganeti.server import daemon_util
+
+    paths = pathutils.current()
+    stopped = []
+    for name in MASTER_ONLY_DAEMONS:
+        if daemon_util.running_pid(name, paths) is None:
+            continue
+        daemon_util.stop(name, paths)
+        if daemon_util.running_pid(name, paths) is not None:
+            raise errors.OpExecError("%s is still running on this node after stop" % name)
+        logging.warning("Stopped %s: the master role is moving to another node", name)
+        stopped.append(name)
+    return stopped
+
+
+def jobqueue_get_drain_flag() -> bool:
+    return os.path.exists(pathutils.current().queue_drain_file)
+
+
+# -- master candidate role -------------------------------------------------------------
+
+def node_demote_from_mc() -> None:
+    """Stop acting as a master candidate: drop config.data and stop confd.
+
+    The config copy is renamed to ``config.data.demoted`` rather than deleted,
+    so a wrong demotion can be undone by hand.
+    """
+    from ganeti import netutils, ssconf
+    from ganeti.server import daemon_util
+
+    paths = pathutils.current()
+    try:
+        master = ssconf.SimpleStore(paths).get_master_node()
+    except errors.SsconfError as err:
+        raise errors.OpExecError("Cannot tell the master from ssconf: %s" % err) from err
+    if master == netutils.my_hostname():
+        raise errors.OpExecError("This node is the master; it cannot be demoted")
+    daemon_util.stop(constants.CONFD, paths)
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(paths.config_file, paths.config_file + ".demoted")
+
+
+def node_ensure_daemon(daemon: str, run: bool) -> None:
+    """Start or stop a role-dependent daemon (confd on master candidates)."""
+    from ganeti.server import daemon_util
+
+    paths = pathutils.current()
+    if not run:
+        daemon_util.stop(daemon, paths)
+        return
+    if daemon_util.running_pid(daemon, paths) is not None or not daemon_util.installed(daemon):
+        return
+    code = daemon_util.start(daemon, [], paths)
+    if code != 0:
+        raise errors.OpExecError("Starting %s failed with exit code %d" % (daemon, code))

@@ -74,7 +74,9 @@ NODE_PROCEDURES: tuple[Procedure, ...] = (
           TNodeInfo,
           "Boot id, memory (MiB) and CPUs of the node, space of the given storage units "
           "and the given hypervisors' node information.",
-          Timeout.URGENT, Isolation.CHILD),
+          # Every list with live fields asks this; a child process per call would
+          # cost more than the answer (the commands it may run have timeouts).
+          Timeout.URGENT, Isolation.THREAD),
     _proc(_NODE, "node_verify",
           (Arg("checks", TVerifyChecks, "the checks to run and their parameters"),
            Arg("cluster_name", ht.TNonEmptyString, "the cluster's name"),
@@ -151,3 +153,37 @@ TEST_PROCEDURES: tuple[Procedure, ...] = (
 
 PROCEDURES: tuple[Procedure, ...] = (NODE_PROCEDURES + FILE_PROCEDURES + QUEUE_PROCEDURES
                                      + HOOK_PROCEDURES + TEST_PROCEDURES)
+
+#: Master failover: reading a candidate's configuration, stepping a master down.
+FAILOVER_PROCEDURES: tuple[Procedure, ...] = (
+    _proc(_NODE, "config_read", (), TEncodedData,
+          "This node's config.data (master candidates keep a copy), encoded; the "
+          "failover takes the copy with the highest serial number.",
+          Timeout.FAST),
+    _proc(_NODE, "node_stop_master", (), ht.TListOf(ht.TNonEmptyString),
+          "Stop the master daemons running on this node (RAPI, then masterd); "
+          "returns the names of those that were running.",
+          Timeout.FAST),
+    _proc(_NODE, "jobqueue_get_drain_flag", (), ht.TBool,
+          "Whether this node's copy of the job queue is marked drained (the failover "
+          "keeps the old master's flag, not a stale local one).",
+          Timeout.URGENT),
+)
+
+PROCEDURES += FAILOVER_PROCEDURES
+
+#: Master candidate role changes: what a node keeps and runs follows its role.
+ROLE_PROCEDURES: tuple[Procedure, ...] = (
+    _proc(_NODE, "node_demote_from_mc", (), ht.TNone,
+          "This node is no longer a master candidate: remove its copy of config.data "
+          "(kept as a backup) and stop its confd. Refused on the master.",
+          Timeout.FAST),
+    _proc(_NODE, "node_ensure_daemon",
+          (Arg("daemon", ht.TElemOf([constants.CONFD]), "the daemon"),
+           Arg("run", ht.TBool, "whether it should run")),
+          ht.TNone,
+          "Start or stop a daemon that follows the node's role (confd on candidates).",
+          Timeout.FAST),
+)
+
+PROCEDURES += ROLE_PROCEDURES
