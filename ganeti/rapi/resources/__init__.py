@@ -1,0 +1,1 @@
+"""RAPI resources, one module per area; ``common`` holds the shared shapes."""
