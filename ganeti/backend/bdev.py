@@ -142,6 +142,35 @@ def blockdev_rename(devlist: list[list[Any]]) -> None:
                                       % (len(failures), len(devlist), "; ".join(failures)))
 
 
+def _device_path(disk: DiskDict, action: str) -> str:
+    device = _existing_device(disk)
+    path = device.dev_path if device is not None else None
+    if not path:
+        raise errors.BlockDeviceError("Cannot %s disk %s: its device does not exist or is"
+                                      " not active" % (action, _describe(disk)))
+    return path
+
+
+def blockdev_read_chunk(disk: DiskDict, offset: int, length: int) -> str:
+    """Up to ``length`` bytes of the disk's device from ``offset``, base64-encoded."""
+    import base64
+
+    with open(_device_path(disk, "read"), "rb") as handle:
+        handle.seek(offset)
+        return base64.b64encode(handle.read(length)).decode("ascii")
+
+
+def blockdev_write_chunk(disk: DiskDict, offset: int, data: str) -> None:
+    """Write base64-encoded ``data`` into the disk's device at ``offset``."""
+    import base64
+
+    with open(_device_path(disk, "write"), "r+b") as handle:
+        handle.seek(offset)
+        handle.write(base64.b64decode(data.encode("ascii"), validate=True))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def _describe(disk: Any) -> str:
     if isinstance(disk, dict):
         return str(disk.get("iv_name") or disk.get("name") or disk.get("uuid")

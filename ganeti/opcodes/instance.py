@@ -104,6 +104,8 @@ class OpInstanceReinstall(OpCode):
         p.opt("osparams", ht.TDict, "OS parameters for this reinstall only"),
         p.INST_OSPARAMS_PRIVATE.with_doc("Private OS parameters for this reinstall only"),
         p.INST_OSPARAMS_SECRET.with_doc("Secret OS parameters for this reinstall only"),
+        p.flag("keep_known_osparams", False,
+               "With another OS, keep the old OS parameters the new OS declares too"),
     )
 
 

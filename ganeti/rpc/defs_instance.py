@@ -168,6 +168,17 @@ BDEV_PROCEDURES: tuple[Procedure, ...] = (
           (Arg("devlist", ht.TListOf(ht.TTupleOf(TDiskDict, ht.TList)),
                "pairs of [disk, new logical_id]"),),
           ht.TNone, "Rename block devices to new logical ids."),
+    # -- copying a disk's data between nodes (gnt-instance move), through the master ---
+    _bdev("blockdev_read_chunk", "blockdev_read_chunk",
+          (_DISK_ARG,
+           Arg("offset", ht.TNonNegativeInt, "byte offset"),
+           Arg("length", ht.TPositiveInt, "bytes to read at most")),
+          ht.TString, "Bytes of a disk's device from offset, base64-encoded; '' at the end."),
+    _bdev("blockdev_write_chunk", "blockdev_write_chunk",
+          (_DISK_ARG,
+           Arg("offset", ht.TNonNegativeInt, "byte offset"),
+           Arg("data", ht.TString, "base64-encoded bytes")),
+          ht.TNone, "Write bytes into a disk's device at offset."),
 )
 
 OS_PROCEDURES: tuple[Procedure, ...] = (

@@ -125,7 +125,17 @@ class Transport:
             async with asyncio.timeout(timeout):
                 async with self._session.post(url, data=body, headers=headers) as response:
                     status = response.status
-                    raw = await response.content.read(MAX_REPLY_SIZE)
+                    # read(n) returns what has arrived so far; a large reply
+                    # comes in several pieces.
+                    pieces: list[bytes] = []
+                    size = 0
+                    while size <= MAX_REPLY_SIZE:
+                        piece = await response.content.read(MAX_REPLY_SIZE + 1 - size)
+                        if not piece:
+                            break
+                        pieces.append(piece)
+                        size += len(piece)
+                    raw = b"".join(pieces)
         except TimeoutError:
             return failed(KIND_TIMEOUT, "no reply within %.1f seconds" % timeout)
         except aiohttp.ClientSSLError as err:
