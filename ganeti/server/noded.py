@@ -28,7 +28,7 @@ import ssl
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -36,6 +36,7 @@ from ganeti import constants, daemon, errors, pathutils, serializer
 from ganeti.http import RPC_TIMEOUT_HEADER, tls
 from ganeti.rpc import table
 from ganeti.rpc.procedure import Isolation, Procedure
+from ganeti.server.noded_zygote import ZygoteClient, child_environment
 
 #: Seconds a killed child gets to be reaped.
 _REAP_TIMEOUT = 5.0
@@ -72,14 +73,34 @@ def _parse_timeout(value: str | None) -> float | None:
     return parsed if parsed > 0 else None
 
 
-class Dispatcher:
-    """Runs procedures from the table the way each one declares."""
+class _Child(Protocol):
+    """A child running one procedure: a forked ``ZygoteChild`` or an exec'd process."""
 
-    def __init__(self, request_stop: Callable[[], None]) -> None:
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    async def communicate(self, input: bytes, /) -> tuple[bytes, bytes]: ...
+
+    async def wait(self) -> int | None: ...
+
+
+class Dispatcher:
+    """Runs procedures from the table the way each one declares.
+
+    CHILD procedures are forked by ``zygote`` when it is given and serving,
+    otherwise run in a fresh interpreter (``noded_child``).
+    """
+
+    def __init__(self, request_stop: Callable[[], None],
+                 zygote: ZygoteClient | None = None) -> None:
         self._request_stop = request_stop
+        self._zygote = zygote
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=_THREADS, thread_name_prefix="noded-rpc")
-        self._children: set[asyncio.subprocess.Process] = set()
+        self._children: set[_Child] = set()
 
     async def dispatch(self, name: str, body: bytes,
                        caller_timeout: float | None) -> tuple[int, list[Any]]:
@@ -130,19 +151,21 @@ class Dispatcher:
         return await self._run_child(proc, args, child_budget(proc, caller_timeout))
 
     async def _run_child(self, proc: Procedure, args: list[Any], budget: float) -> Any:
-        env = dict(os.environ)
-        package_parent = os.path.dirname(os.path.dirname(os.path.abspath(constants.__file__)))
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
-        child = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "ganeti.server.noded_child", proc.name,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, env=env, start_new_session=True)
-        self._children.add(child)
         started = time.monotonic()
+        child: _Child | None = None
+        if self._zygote is not None:
+            child = await self._zygote.spawn(proc.name, budget)
+        if child is None:
+            child = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "ganeti.server.noded_child", proc.name,
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE, env=child_environment(),
+                start_new_session=True)
+        self._children.add(child)
+        remaining = max(0.0, budget - (time.monotonic() - started))
         try:
             out, err = await asyncio.wait_for(child.communicate(serializer.dump_bytes(args)),
-                                              timeout=budget)
+                                              timeout=remaining)
         except TimeoutError:
             await self._kill(child)
             raise errors.OpExecError(
@@ -158,7 +181,7 @@ class Dispatcher:
         return self._child_result(proc, child, out)
 
     @staticmethod
-    def _child_result(proc: Procedure, child: asyncio.subprocess.Process, out: bytes) -> Any:
+    def _child_result(proc: Procedure, child: _Child, out: bytes) -> Any:
         try:
             reply = serializer.load(out)
         except ValueError:
@@ -174,7 +197,7 @@ class Dispatcher:
         raise errors.decode(payload)
 
     @staticmethod
-    async def _kill(child: asyncio.subprocess.Process) -> None:
+    async def _kill(child: _Child) -> None:
         """Kill the child and everything it started (scripts in their own sessions too)."""
         import psutil  # only needed here; kept off noded's start-up path
 
@@ -184,6 +207,9 @@ class Dispatcher:
             descendants = []
         with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGKILL)
+        if child.returncode is None:  # in case it had not yet made its own session
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid, signal.SIGKILL)
         for proc in descendants:
             with contextlib.suppress(psutil.Error):
                 proc.kill()
@@ -256,6 +282,9 @@ class NodeDaemon(daemon.Daemon):
         parser.add_argument("--max-request-size", type=_size,
                             default=constants.NODED_MAX_REQUEST_SIZE, metavar="BYTES",
                             help="largest request body accepted (default: %(default)s)")
+        parser.add_argument("--no-fork-server", dest="fork_server", action="store_false",
+                            help="run every child-process procedure in a new interpreter "
+                            "instead of forking it from the fork server (slower)")
 
     def prepare(self, options: argparse.Namespace) -> None:
         cert_file = pathutils.current().server_cert_file
@@ -274,7 +303,10 @@ class NodeDaemon(daemon.Daemon):
     async def serve(self, options: argparse.Namespace, stopping: asyncio.Event,
                     ready: Callable[[], None]) -> None:
         assert self._ssl is not None and self._sock is not None
-        dispatcher = Dispatcher(stopping.set)
+        zygote = ZygoteClient() if options.fork_server else None
+        if zygote is not None:
+            await zygote.start()
+        dispatcher = Dispatcher(stopping.set, zygote)
         runner = web.AppRunner(build_app(dispatcher, options.max_request_size),
                                access_log=None, handle_signals=False,
                                shutdown_timeout=_SHUTDOWN_TIMEOUT)
@@ -291,6 +323,8 @@ class NodeDaemon(daemon.Daemon):
         finally:
             server.close()
             await dispatcher.close()
+            if zygote is not None:
+                await zygote.close()
             await runner.cleanup()
 
 
