@@ -250,6 +250,16 @@ DRY_RUN_OPT = opt("--dry-run", action="store_true",
 REASON_OPT = opt("--reason", default=None, metavar="TEXT",
                  help="reason for the operation, kept in the job's reason trail")
 FORCE_OPT = opt("-f", "--force", action="store_true", help="do not ask for confirmation")
+
+
+def confirm(question: str) -> bool:
+    """Ask a yes/no question on the terminal; without a terminal the answer is no
+    (as Ganeti's: a script must say --force/--yes to go ahead)."""
+    if not sys.stdin.isatty():
+        return False
+    sys.stderr.write("%s y/[n]: " % question)
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
 YES_OPT = opt("--yes", action="store_true", help="assume yes to confirmation questions")
 NOHDR_OPT = opt("--no-headers", action="store_true", help="do not print table headers")
 SEP_OPT = opt("--separator", default=None, metavar="SEP",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 
 from ganeti import cli, constants, daemon, netutils, pathutils
 from ganeti.cli import Command, opt
@@ -33,14 +32,6 @@ def _port(text: str) -> int:
     return value
 
 
-def _confirm(question: str) -> bool:
-    if not sys.stdin.isatty():
-        return False
-    sys.stderr.write("%s y/[n]: " % question)
-    sys.stderr.flush()
-    return sys.stdin.readline().strip().lower() in ("y", "yes")
-
-
 def _log_to_commands_log(paths: pathutils.Paths) -> logging.Handler | None:
     """Send the failover's log records to the commands log (if it can be opened)."""
     try:
@@ -60,7 +51,7 @@ def _log_to_commands_log(paths: pathutils.Paths) -> logging.Handler | None:
 def master_failover(options: argparse.Namespace) -> int:
     from ganeti import masterfailover
 
-    if options.no_voting and not options.yes_do_it and not _confirm(_NO_VOTING_QUESTION):
+    if options.no_voting and not options.yes_do_it and not cli.confirm(_NO_VOTING_QUESTION):
         cli.to_stderr("Aborted: --no-voting needs confirmation (add --yes-do-it when not"
                       " running interactively)")
         return cli.EXIT_CONFIRMATION

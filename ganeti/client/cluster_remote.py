@@ -194,12 +194,6 @@ def copy_file(options: argparse.Namespace) -> int:
 # -- renew-crypto ---------------------------------------------------------------------------
 
 
-def _confirm(question: str) -> bool:
-    from ganeti.client.cluster_setup import confirm
-
-    return confirm(question)
-
-
 def _daemon_util_command(action: str) -> str:
     from ganeti.server import daemon_util
 
@@ -307,7 +301,7 @@ def renew_crypto(options: argparse.Namespace) -> int:
     if master != netutils.my_hostname():
         raise errors.OpPrereqError("renew-crypto must run on the master (%s)" % master,
                                    errors.ECODE_ENVIRON)
-    if not options.force and not _confirm(
+    if not options.force and not cli.confirm(
             "Updating certificates now. Running \"gnt-cluster verify\" is recommended after"
             " this operation. Continue?"):
         cli.to_stderr("Not confirmed (use -f/--force to skip the question)")

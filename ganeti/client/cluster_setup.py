@@ -6,7 +6,6 @@ init, destroy, info (alias show), getmaster, version, rename, master-ping.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -377,23 +376,12 @@ def master_ping(options: argparse.Namespace) -> int:
 
 # -- rename -------------------------------------------------------------------------------
 
-def confirm(question: str) -> bool:
-    """Ask a yes/no question on the terminal; no terminal means no."""
-    if not sys.stdin.isatty():
-        return False
-    try:
-        answer = input("%s y/[n]: " % question)
-    except EOFError:
-        return False
-    return answer.strip().lower() in ("y", "yes")
-
-
 def rename(options: argparse.Namespace) -> int:
     from ganeti import cli_jobs
 
     client = cli_jobs.get_client()
     old_name = client.query_config_values(["cluster_name"])[0]
-    if not options.force and not confirm(
+    if not options.force and not cli.confirm(
             "This will rename the cluster from '%s' to '%s'. If you are connected over the"
             " network to the cluster name, the operation is very dangerous as the IP"
             " address will be removed from the node and the change may not go through."

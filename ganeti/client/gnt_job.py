@@ -209,18 +209,11 @@ def _select_jobs(options: argparse.Namespace, action: str) -> list[int]:
         raise cli.UsageError("give the ids of the jobs to %s, or a status option" % action)
     rows = cli_jobs.get_client().query_jobs(None, ["id", "status"])
     selected = sorted(row[0] for row in rows if row is not None and row[1] in statuses)
-    if selected and not options.force and not _confirm(
+    if selected and not options.force and not cli.confirm(
             "%s %d job(s) (%s)?" % (action.capitalize(), len(selected),
                                     ", ".join(map(str, selected)))):
         raise cli.UsageError("not confirmed; use --force to %s without asking" % action)
     return selected
-
-
-def _confirm(question: str) -> bool:
-    if not sys.stdin.isatty():
-        return False
-    answer = input("%s y/[n]: " % question)
-    return answer.strip().lower() in ("y", "yes")
 
 
 def cancel_jobs(options: argparse.Namespace) -> int:

@@ -4,7 +4,6 @@ list-fields, activate-disks, deactivate-disks, grow-disk, recreate-disks and the
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -163,10 +162,7 @@ def add_instance(options: argparse.Namespace) -> int:
 
 
 def _confirm(question: str, options: argparse.Namespace) -> bool:
-    if getattr(options, "force", False) or not sys.stdin.isatty():
-        return True
-    answer = input("%s y/[n]: " % question).strip().lower()
-    return answer in ("y", "yes")
+    return bool(getattr(options, "force", False)) or cli.confirm(question)
 
 
 def remove_instance(options: argparse.Namespace) -> int:

@@ -152,6 +152,8 @@ def _move_op(op_id: str, options: argparse.Namespace) -> dict[str, Any]:
 
 
 def failover(options: argparse.Namespace) -> int:
+    _confirm_move(options, "Instance %s will be stopped and started on another node."
+                  " Continue?")
     op = _move_op("OP_INSTANCE_FAILOVER", options)
     op["ignore_consistency"] = options.ignore_consistency
     op["shutdown_timeout"] = options.shutdown_timeout
@@ -160,6 +162,8 @@ def failover(options: argparse.Namespace) -> int:
 
 
 def migrate(options: argparse.Namespace) -> int:
+    _confirm_move(options, "Instance %s will be migrated while it runs; a hypervisor"
+                  " failure during the migration can affect it. Continue?")
     op = _move_op("OP_INSTANCE_MIGRATE", options)
     op["allow_failover"] = options.allow_failover
     if options.non_live:
@@ -171,6 +175,8 @@ def migrate(options: argparse.Namespace) -> int:
 
 
 def move(options: argparse.Namespace) -> int:
+    _confirm_move(options, "Instance %s will be stopped while its disks are copied to the"
+                  " target node. Continue?")
     _submit({"OP_ID": "OP_INSTANCE_MOVE", "instance_name": options.instance,
              "target_node": options.target_node, "shutdown_timeout": options.shutdown_timeout,
              "ignore_consistency": options.ignore_consistency,
@@ -221,8 +227,15 @@ _MOVE_OPTS = (
         help="allocator choosing the target node ('.': the cluster default)"),
     opt("--ignore-ipolicy", action="store_true", help="ignore the instance policy"),
     opt("--cleanup", action="store_true", help="clean up after a failed migration"),
+    cli.FORCE_OPT,
     *cli.SUBMIT_OPTS,
 )
+
+
+def _confirm_move(options: argparse.Namespace, question: str) -> None:
+    """Moving an instance is disruptive: ask unless --force (as Ganeti's)."""
+    if not options.force and not cli.confirm(question % options.instance):
+        raise cli.UsageError("not confirmed; use --force (-f) to go ahead without asking")
 
 COMMANDS: dict[str, Command] = {
     "reinstall": Command(
@@ -298,6 +311,7 @@ COMMANDS: dict[str, Command] = {
                      help="go on even if the instance cannot be stopped"),
                  opt("--ignore-ipolicy", action="store_true",
                      help="ignore the instance policy"),
+                 cli.FORCE_OPT,
                  *cli.SUBMIT_OPTS)),
     "console": Command(
         console, "connect to the instance's console", args=(_INSTANCE,),

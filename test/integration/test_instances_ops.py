@@ -42,7 +42,7 @@ def test_migrate_and_failover_with_sharedfile(cluster: LocalCluster) -> None:
     assert instance_rows(cluster)["mig1"] == [first, "running"]
     assert _fake_state(cluster, first, "mig1")
 
-    out = gnt(cluster, "gnt-instance", "migrate", "-n", second, "mig1").stdout
+    out = gnt(cluster, "gnt-instance", "migrate", "-f", "-n", second, "mig1").stdout
     assert "migrating instance to %s (live)" % second in out
     assert instance_rows(cluster)["mig1"] == [second, "running"]
     assert _fake_state(cluster, second, "mig1")
@@ -53,23 +53,23 @@ def test_migrate_and_failover_with_sharedfile(cluster: LocalCluster) -> None:
     assert [d["nodes"] for d in disks.values()] == [[node_uuids[second]]]
 
     # Failover without a target: the built-in allocator picks another node.
-    out = gnt(cluster, "gnt-instance", "failover", "mig1").stdout
+    out = gnt(cluster, "gnt-instance", "failover", "-f", "mig1").stdout
     pnode, status = instance_rows(cluster)["mig1"]
     assert pnode in (first, third) and status == "running"
     assert "shutting down instance mig1 on source node %s" % second in out
     assert _fake_state(cluster, pnode, "mig1")
 
     # Migrating to the node it is on, to an unknown node, a file instance: refused.
-    refused = gnt(cluster, "gnt-instance", "migrate", "-n", pnode, "mig1", ok=False)
+    refused = gnt(cluster, "gnt-instance", "migrate", "-f", "-n", pnode, "mig1", ok=False)
     assert "already on node" in refused.stderr
-    refused = gnt(cluster, "gnt-instance", "migrate", "-n", "nosuchnode", "mig1", ok=False)
+    refused = gnt(cluster, "gnt-instance", "migrate", "-f", "-n", "nosuchnode", "mig1", ok=False)
     assert "nosuchnode" in refused.stderr
 
     # A stopped instance is failed over when migration is asked with --allow-failover.
     gnt(cluster, "gnt-instance", "shutdown", "mig1")
-    refused = gnt(cluster, "gnt-instance", "migrate", "-n", second, "mig1", ok=False)
+    refused = gnt(cluster, "gnt-instance", "migrate", "-f", "-n", second, "mig1", ok=False)
     assert "not running" in refused.stderr and "--allow-failover" in refused.stderr
-    gnt(cluster, "gnt-instance", "migrate", "--allow-failover", "-n", second, "mig1")
+    gnt(cluster, "gnt-instance", "migrate", "-f", "--allow-failover", "-n", second, "mig1")
     assert instance_rows(cluster)["mig1"] == [second, "ADMIN_down"]
     gnt(cluster, "gnt-instance", "remove", "-f", "mig1")
 
@@ -199,7 +199,7 @@ def test_move_file_instance_copies_the_bytes(cluster: LocalCluster) -> None:
     with open(old_path, "r+b") as handle:
         handle.seek(3 << 20)
         handle.write(payload)
-    out = gnt(cluster, "gnt-instance", "move", "-n", second, "mv1").stdout
+    out = gnt(cluster, "gnt-instance", "move", "-f", "-n", second, "mv1").stdout
     assert "disk/0: 100% copied" in out
     assert instance_rows(cluster)["mv1"] == [second, "running"]
     new_path = _disk_paths(cluster, "mv1")[0]
@@ -207,7 +207,7 @@ def test_move_file_instance_copies_the_bytes(cluster: LocalCluster) -> None:
     with open(new_path, "rb") as handle:
         handle.seek(3 << 20)
         assert handle.read(len(payload)) == payload
-    refused = gnt(cluster, "gnt-instance", "move", "-n", second, "mv1", ok=False)
+    refused = gnt(cluster, "gnt-instance", "move", "-f", "-n", second, "mv1", ok=False)
     assert "already on node" in refused.stderr
     gnt(cluster, "gnt-instance", "remove", "-f", "mv1")
 
