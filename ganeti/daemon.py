@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from ganeti import errors, pathutils
+from ganeti.utils import argtypes
 
 LOG_FORMAT = "%(asctime)s: %(name)s pid=%(process)d %(levelname)s %(message)s"
 
@@ -169,21 +170,10 @@ def build_parser(daemon: Daemon) -> argparse.ArgumentParser:
     if daemon.default_port is not None:
         parser.add_argument("-b", "--bind", default=daemon.default_bind, metavar="ADDRESS",
                             help="address to listen on (default: %(default)s)")
-        parser.add_argument("-p", "--port", type=_port, default=daemon.default_port,
+        parser.add_argument("-p", "--port", type=argtypes.port, default=daemon.default_port,
                             help="TCP port to listen on (default: %(default)s)")
     daemon.add_options(parser)
     return parser
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 < value < 65536:
-        raise argparse.ArgumentTypeError("port must be an integer from 1 to 65535, got %r"
-                                         % text)
-    return value
 
 
 def _detach() -> int:

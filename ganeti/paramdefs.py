@@ -411,3 +411,16 @@ def fill_dict(*layers: Mapping[str, Any] | None) -> dict[str, Any]:
         if layer:
             result.update(layer)
     return result
+
+
+def updated_params(old: Mapping[str, Any] | None, changes: Mapping[str, Any]
+                   ) -> dict[str, Any]:
+    """``old`` overrides with ``changes`` applied; a value of None or "default"
+    removes the override, so the inherited value applies again (Ganeti's rule)."""
+    result = dict(old or {})
+    for name, value in changes.items():
+        if value is None or value == constants.VALUE_DEFAULT:
+            result.pop(name, None)
+        else:
+            result[name] = value
+    return result

@@ -14,22 +14,12 @@ import os
 
 from ganeti import cli, constants, daemon, netutils, pathutils
 from ganeti.cli import Command, opt
+from ganeti.utils import argtypes
 
 _NO_VOTING_QUESTION = (
     "This will make this node the master even if most other nodes are down or this"
     " node's configuration is outdated; a second master can corrupt the cluster. See"
     " gnt-cluster(8) before going on. Continue?")
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 < value < 65536:
-        raise argparse.ArgumentTypeError("port must be an integer from 1 to 65535, got %r"
-                                         % text)
-    return value
 
 
 def _log_to_commands_log(paths: pathutils.Paths) -> logging.Handler | None:
@@ -87,7 +77,7 @@ NO_VOTING_OPT = opt("--no-voting", action="store_true",
                          " down); dangerous, logged, passed on to the new master daemon")
 YES_DO_IT_OPT = opt("--yes-do-it", action="store_true",
                     help="do not ask for confirmation of --no-voting")
-NODED_PORT_OPT = opt("--noded-port", type=_port, default=constants.DEFAULT_NODED_PORT,
+NODED_PORT_OPT = opt("--noded-port", type=argtypes.port, default=constants.DEFAULT_NODED_PORT,
                      help=argparse.SUPPRESS)
 
 COMMANDS: dict[str, cli.Command] = {

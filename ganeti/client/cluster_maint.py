@@ -15,7 +15,8 @@ from typing import Any
 from ganeti import cli, cli_jobs, constants, errors, paramdefs
 from ganeti.cli import Command, opt
 from ganeti.client import cluster_remote, tag_commands
-from ganeti.client.cluster_setup import coerce_params, parse_bool
+from ganeti.client.cluster_setup import coerce_params
+from ganeti.utils import argtypes
 
 # -- verify -----------------------------------------------------------------------------
 
@@ -161,33 +162,6 @@ def modify(options: argparse.Namespace) -> int:
     return cli.EXIT_SUCCESS
 
 
-def _yes_no(text: str) -> bool:
-    try:
-        return parse_bool(text, "value")
-    except errors.ParameterError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError("expected a positive integer, got %r" % text)
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError("expected a non-negative integer, got %r" % text)
-    return value
-
-
 _MODIFY_OPTIONS = (
     opt("--enabled-hypervisors", default=None, metavar="HV[,HV…]",
         help="hypervisors instances may use; the first is the default"),
@@ -204,21 +178,21 @@ _MODIFY_OPTIONS = (
         help="default node parameters"),
     opt("-D", "--disk-parameters", dest="diskparams", action="append", default=[],
         metavar="TEMPLATE:K=V,…", help="disk parameters (repeatable)"),
-    opt("-C", "--candidate-pool-size", type=_positive_int, default=None, metavar="N",
+    opt("-C", "--candidate-pool-size", type=argtypes.positive_int, default=None, metavar="N",
         help="wanted number of master candidates (nodes are promoted when it grows)"),
-    opt("--max-running-jobs", type=_positive_int, default=None, metavar="N",
+    opt("--max-running-jobs", type=argtypes.positive_int, default=None, metavar="N",
         help="jobs allowed to run at the same time"),
-    opt("--max-tracked-jobs", type=_positive_int, default=None, metavar="N",
+    opt("--max-tracked-jobs", type=argtypes.positive_int, default=None, metavar="N",
         help="jobs the queue keeps track of"),
     opt("-g", "--vg-name", default=None, metavar="VG",
         help="LVM volume group (empty string: none)"),
-    opt("--maintain-node-health", type=_yes_no, default=None, metavar="yes|no",
+    opt("--maintain-node-health", type=argtypes.yes_no, default=None, metavar="yes|no",
         help="shut down unknown instances on offline nodes"),
-    opt("--prealloc-wipe-disks", type=_yes_no, default=None, metavar="yes|no",
+    opt("--prealloc-wipe-disks", type=argtypes.yes_no, default=None, metavar="yes|no",
         help="wipe disks before use"),
-    opt("--user-shutdown", dest="enabled_user_shutdown", type=_yes_no, default=None,
+    opt("--user-shutdown", dest="enabled_user_shutdown", type=argtypes.yes_no, default=None,
         metavar="yes|no", help="treat shutdowns from inside instances as intended"),
-    opt("--use-external-mip-script", type=_yes_no, default=None, metavar="yes|no",
+    opt("--use-external-mip-script", type=argtypes.yes_no, default=None, metavar="yes|no",
         help="set up the master IP with the administrator's script"),
     opt("-I", "--default-iallocator", default=None, metavar="NAME",
         help="default instance allocator"),
@@ -226,7 +200,7 @@ _MODIFY_OPTIONS = (
         help="prefix of generated MAC addresses"),
     opt("--master-netdev", default=None, metavar="DEV",
         help="network device of the master IP"),
-    opt("--master-netmask", type=_non_negative_int, default=None, metavar="BITS",
+    opt("--master-netmask", type=argtypes.non_negative_int, default=None, metavar="BITS",
         help="prefix length of the master IP"),
     opt("--drbd-usermode-helper", dest="drbd_helper", default=None, metavar="PATH",
         help="DRBD usermode helper"),

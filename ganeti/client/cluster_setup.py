@@ -12,21 +12,10 @@ from typing import Any
 
 from ganeti import cli, constants, errors, paramdefs, serializer
 from ganeti.cli import Command, opt
-from ganeti.utils import units
+from ganeti.utils import argtypes, units
 
 #: Parameters given in MiB that accept units on the command line (``512M``, ``1G``).
 _UNIT_PARAMS = frozenset([paramdefs.BE_MAXMEM, paramdefs.BE_MINMEM, paramdefs.BE_MEMORY])
-_TRUE_WORDS = frozenset(["true", "yes", "y", "on", "1"])
-_FALSE_WORDS = frozenset(["false", "no", "n", "off", "0"])
-
-
-def parse_bool(text: str, what: str) -> bool:
-    word = text.strip().lower()
-    if word in _TRUE_WORDS:
-        return True
-    if word in _FALSE_WORDS:
-        return False
-    raise errors.ParameterError("%s: expected yes or no, got %r" % (what, text))
 
 
 def coerce_params(family: paramdefs.ParamFamily, values: Mapping[str, Any],
@@ -48,7 +37,7 @@ def coerce_params(family: paramdefs.ParamFamily, values: Mapping[str, Any],
             if name in _UNIT_PARAMS:
                 result[name] = units.parse_unit(value)
             elif isinstance(default, bool):
-                result[name] = parse_bool(value, what)
+                result[name] = argtypes.parse_bool(value, what)
             elif isinstance(default, int):
                 result[name] = int(value)
             elif isinstance(default, float):
@@ -129,23 +118,6 @@ def _quiet(_message: str) -> None:
     pass
 
 
-def _yes_no(text: str) -> bool:
-    try:
-        return parse_bool(text, "value")
-    except errors.ParameterError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-
-
-def _pool_size(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError("expected a positive integer, got %r" % text)
-    return value
-
-
 def _netmask(text: str) -> int:
     try:
         return int(text)
@@ -176,7 +148,7 @@ _INIT_OPTIONS = (
         help="prefix length of the master IP (default: 32, or 128 for IPv6)"),
     opt("-m", "--mac-prefix", default=constants.DEFAULT_MAC_PREFIX, metavar="PREFIX",
         help="prefix of generated MAC addresses (default: %(default)s)"),
-    opt("-C", "--candidate-pool-size", type=_pool_size,
+    opt("-C", "--candidate-pool-size", type=argtypes.positive_int,
         default=constants.MASTER_POOL_SIZE_DEFAULT, metavar="N",
         help="wanted number of master candidates (default: %(default)s)"),
     opt("--file-storage-dir", default=None, metavar="DIR",
@@ -193,9 +165,9 @@ _INIT_OPTIONS = (
         help="do not maintain /etc/hosts"),
     opt("--no-ssh-init", dest="modify_ssh_setup", action="store_false",
         help="do not set up the cluster's SSH key"),
-    opt("--maintain-node-health", type=_yes_no, default=None, metavar="yes|no",
+    opt("--maintain-node-health", type=argtypes.yes_no, default=None, metavar="yes|no",
         help="shut down unknown instances on offline nodes"),
-    opt("--prealloc-wipe-disks", type=_yes_no, default=None, metavar="yes|no",
+    opt("--prealloc-wipe-disks", type=argtypes.yes_no, default=None, metavar="yes|no",
         help="wipe disks before use"),
     opt("-I", "--default-iallocator", default=None, metavar="NAME",
         help="default instance allocator"),

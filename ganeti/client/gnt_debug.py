@@ -10,6 +10,7 @@ from typing import Any
 
 from ganeti import cli, cli_jobs, constants, errors, serializer
 from ganeti.cli import Command, opt
+from ganeti.utils import argtypes
 
 PROG = "gnt-debug"
 DEFAULT_LOCK_FIELDS = ("name", "mode", "owner", "pending")
@@ -23,16 +24,6 @@ def _duration(text: str) -> float:
     if not value >= 0:
         raise argparse.ArgumentTypeError("duration must be a non-negative number of seconds,"
                                          " got %r" % text)
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError("expected a non-negative integer, got %r" % text)
     return value
 
 
@@ -141,7 +132,7 @@ COMMANDS: dict[str, Command] = {
                 help="do not sleep on the master"),
             opt("-n", "--node", dest="on_nodes", action="append", default=[],
                 metavar="NODE", help="also sleep on this node (repeatable)"),
-            opt("-r", "--repeat", type=_non_negative_int, default=0,
+            opt("-r", "--repeat", type=argtypes.non_negative_int, default=0,
                 help="how many more times to sleep"),
             opt("-i", "--interruptible", action="store_true",
                 help="allow interrupting the sleep through a socket"),
@@ -152,9 +143,9 @@ COMMANDS: dict[str, Command] = {
         submit_job_files, "submit jobs built from JSON files of opcode lists",
         args=(opt("files", nargs="+", metavar="FILE"),),
         options=(cli.VERBOSE_OPT, cli.DRY_RUN_OPT, cli.PRIORITY_OPT, cli.REASON_OPT,
-                 opt("--op-repeat", dest="rep_op", type=_non_negative_int, default=1,
+                 opt("--op-repeat", dest="rep_op", type=argtypes.non_negative_int, default=1,
                      help="repeat the opcode list this many times in each job"),
-                 opt("--job-repeat", dest="rep_job", type=_non_negative_int, default=1,
+                 opt("--job-repeat", dest="rep_job", type=argtypes.non_negative_int, default=1,
                      help="submit each job this many times"),
                  opt("--timing-stats", action="store_true", help="show timing figures"),
                  opt("--each", action="store_true",
@@ -162,7 +153,7 @@ COMMANDS: dict[str, Command] = {
     "locks": Command(
         list_locks, "show the locks of the master daemon and who holds or waits for them",
         options=(cli.NOHDR_OPT, cli.SEP_OPT, cli.FIELDS_OPT, cli.VERBOSE_OPT,
-                 opt("--interval", type=_non_negative_int, default=0, metavar="SECONDS",
+                 opt("--interval", type=argtypes.non_negative_int, default=0, metavar="SECONDS",
                      help="repeat every SECONDS seconds"))),
 }
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from ganeti import cli, cli_jobs, constants, errors, paramdefs
 from ganeti.cli import Command, opt
+from ganeti.utils import argtypes
 
 PROG = "gnt-os"
 _ALL_FIELDS = ["name", "valid", "hidden", "blacklisted", "trusted", "variants",
@@ -100,14 +101,6 @@ def show_os(options: argparse.Namespace) -> int:
     return cli.EXIT_SUCCESS
 
 
-def _yes_no(text: str) -> bool:
-    if text in ("yes", "true"):
-        return True
-    if text in ("no", "false"):
-        return False
-    raise argparse.ArgumentTypeError("expected yes or no, got %r" % text)
-
-
 def _key_values(option: str) -> Any:
     def parse(text: str) -> dict[str, Any]:
         try:
@@ -172,9 +165,9 @@ COMMANDS: dict[str, Command] = {
             opt("-H", "--hypervisor-parameters", dest="hvparams", type=_hv_params,
                 action="append", default=[], metavar="HV:PARAMS",
                 help="per-OS hypervisor parameters"),
-            opt("--hidden", type=_yes_no, default=None, metavar="yes|no",
+            opt("--hidden", type=argtypes.yes_no, default=None, metavar="yes|no",
                 help="hide the OS from gnt-os list"),
-            opt("--blacklisted", type=_yes_no, default=None, metavar="yes|no",
+            opt("--blacklisted", type=argtypes.yes_no, default=None, metavar="yes|no",
                 help="forbid new installs of the OS"),
             *cli.SUBMIT_OPTS)),
 }

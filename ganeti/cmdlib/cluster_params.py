@@ -63,18 +63,6 @@ _FIXED_REPLICATED_FILES = frozenset([
 ])
 
 
-def updated_params(old: Mapping[str, Any] | None, changes: Mapping[str, Any]
-                   ) -> dict[str, Any]:
-    """``old`` with ``changes`` applied; ``default``/None values remove the key."""
-    result = dict(old or {})
-    for name, value in changes.items():
-        if value is None or value == constants.VALUE_DEFAULT:
-            result.pop(name, None)
-        else:
-            result[name] = value
-    return result
-
-
 def _check_family(family: paramdefs.ParamFamily, values: Mapping[str, Any]) -> None:
     try:
         family.check(values, "cluster")
@@ -188,7 +176,7 @@ class LUClusterSetParams(LogicalUnit):
                 family = paramdefs.hv_family(hv_name)
             except errors.ParameterError as err:
                 raise errors.OpPrereqError("hvparams: %s" % err, errors.ECODE_INVAL) from None
-            merged = updated_params(new.hvparams.get(hv_name), changes)
+            merged = paramdefs.updated_params(new.hvparams.get(hv_name), changes)
             _check_family(family, merged)
             new.hvparams[hv_name] = merged
         for param, family in (("beparams", paramdefs.BEPARAMS),
@@ -196,11 +184,11 @@ class LUClusterSetParams(LogicalUnit):
             changes = self.op.get(param)
             if changes is not None:
                 holder = getattr(new, param)
-                merged = updated_params(holder.get(constants.VALUE_DEFAULT), changes)
+                merged = paramdefs.updated_params(holder.get(constants.VALUE_DEFAULT), changes)
                 _check_family(family, family.resolve_aliases(merged))
                 holder[constants.VALUE_DEFAULT] = merged
         if self.op.get("ndparams") is not None:
-            merged = updated_params(new.ndparams, self.op.ndparams)
+            merged = paramdefs.updated_params(new.ndparams, self.op.ndparams)
             _check_family(paramdefs.NDPARAMS, merged)
             new.ndparams = merged
         for template, changes in (self.op.get("diskparams") or {}).items():
@@ -209,7 +197,7 @@ class LUClusterSetParams(LogicalUnit):
             except errors.ParameterError as err:
                 raise errors.OpPrereqError("diskparams: %s" % err,
                                            errors.ECODE_INVAL) from None
-            merged = updated_params(new.diskparams.get(template), changes)
+            merged = paramdefs.updated_params(new.diskparams.get(template), changes)
             _check_family(family, merged)
             new.diskparams[template] = merged
 

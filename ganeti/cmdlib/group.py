@@ -10,24 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ganeti import constants, errors, locking, objects, opcodes
+from ganeti import constants, errors, locking, objects, opcodes, paramdefs
 from ganeti.cmdlib import lu_for
 from ganeti.cmdlib.base import FeedbackFn, LogicalUnit
 from ganeti.config import ConfigWriter
 
 #: Instance policy keys a group may override (Ganeti's; "std" is cluster-only).
 GROUP_IPOLICY_KEYS = frozenset(["minmax", "disk-templates", "vcpu-ratio", "spindle-ratio"])
-
-
-def merge_overrides(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """``current`` updated by ``changes``; None or "default" removes a key."""
-    merged = dict(current)
-    for key, value in changes.items():
-        if value is None or value == constants.VALUE_DEFAULT:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
-    return merged
 
 
 def check_group_params(cfg: ConfigWriter, group: objects.NodeGroup) -> None:
@@ -66,18 +55,18 @@ def _apply_settings(op: opcodes.OpCode, group: objects.NodeGroup) -> list[tuple[
         group.alloc_policy = op.alloc_policy
         changes.append(("alloc_policy", op.alloc_policy))
     if op.get("ndparams") is not None:
-        group.ndparams = merge_overrides(group.ndparams, op.ndparams)
+        group.ndparams = paramdefs.updated_params(group.ndparams, op.ndparams)
         changes.append(("ndparams", dict(group.ndparams)))
     if op.get("diskparams") is not None:
         merged = dict(group.diskparams)
         for template, values in op.diskparams.items():
-            merged[template] = merge_overrides(merged.get(template, {}), values)
+            merged[template] = paramdefs.updated_params(merged.get(template, {}), values)
             if not merged[template]:
                 del merged[template]
         group.diskparams = merged
         changes.append(("diskparams", dict(merged)))
     if op.get("ipolicy") is not None:
-        group.ipolicy = merge_overrides(group.ipolicy, op.ipolicy)
+        group.ipolicy = paramdefs.updated_params(group.ipolicy, op.ipolicy)
         changes.append(("ipolicy", dict(group.ipolicy)))
     for name, param in (("hv_state_static", "hv_state"), ("disk_state_static", "disk_state")):
         if op.get(param) is not None:

@@ -263,7 +263,7 @@ class LUInstanceSetParams(_InstanceLU):
         new = self.new
         self.changes: list[tuple[str, Any]] = []
         if self.op.get("hvparams"):
-            merged = os_params.updated_params(new.hvparams, self.op.hvparams)
+            merged = paramdefs.updated_params(new.hvparams, self.op.hvparams)
             try:
                 paramdefs.hv_family(new.hypervisor).check(merged, new.describe())
             except errors.ParameterError as err:
@@ -271,7 +271,7 @@ class LUInstanceSetParams(_InstanceLU):
             new.hvparams = merged
             self.changes += [("hv/%s" % k, v) for k, v in sorted(self.op.hvparams.items())]
         if self.op.get("beparams"):
-            merged = os_params.updated_params(
+            merged = paramdefs.updated_params(
                 new.beparams, paramdefs.BEPARAMS.resolve_aliases(dict(self.op.beparams)))
             try:
                 paramdefs.BEPARAMS.check(merged, new.describe())
@@ -311,10 +311,10 @@ class LUInstanceSetParams(_InstanceLU):
             new.os = os_name
             self.changes.append(("os", os_name))
         if public:
-            new.osparams = os_params.updated_params(new.osparams, public)
+            new.osparams = paramdefs.updated_params(new.osparams, public)
             self.changes += [("os/%s" % k, v) for k, v in sorted(public.items())]
         if private:
-            new.osparams_private = os_params.updated_params(new.osparams_private, private)
+            new.osparams_private = paramdefs.updated_params(new.osparams_private, private)
             self.changes += [("os/%s" % k, "<private>") for k in sorted(private)]
         os_params.check_os_params(self, [new.primary_node], new.os, new.osparams,
                                   new.osparams_private,
@@ -353,7 +353,7 @@ class LUInstanceSetParams(_InstanceLU):
                 nic = new.nics[index]
                 for key in (constants.INIC_MODE, constants.INIC_LINK):
                     if key in params:
-                        nic.nicparams = os_params.updated_params(nic.nicparams,
+                        nic.nicparams = paramdefs.updated_params(nic.nicparams,
                                                                  {key: params[key]})
                 try:
                     cluster.fill_nicparams(nic)

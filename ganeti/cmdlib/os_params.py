@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ganeti import constants, errors
+from ganeti import constants, errors, paramdefs
 
 if TYPE_CHECKING:
     from ganeti.cmdlib.base import LogicalUnit
@@ -68,18 +68,6 @@ def check_param_syntax(params: Mapping[str, Any] | None, kind: str = "OS paramet
                    " in %r" % text if show_values else ""), errors.ECODE_INVAL)
         checked[name] = text
     return checked
-
-
-def updated_params(old: Mapping[str, Any] | None, changes: Mapping[str, Any]
-                   ) -> dict[str, Any]:
-    """``old`` with ``changes`` applied; ``default``/None values remove the key."""
-    result = dict(old or {})
-    for name, value in changes.items():
-        if value is None or value == constants.VALUE_DEFAULT:
-            result.pop(name, None)
-        else:
-            result[name] = value
-    return result
 
 
 def cluster_os_params(cluster: Cluster, os_name: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -173,7 +161,6 @@ def apply_cluster_os_changes(new: Cluster, op: Any) -> None:
     OS's declaration: the OS need not exist yet, as in Ganeti); a value of None or
     ``default`` removes a default. Hidden/blacklisted lists take [add|remove, OS] pairs.
     """
-    from ganeti import paramdefs
 
     for param, kind, show in (("osparams", "OS parameter", True),
                               ("osparams_private_cluster", "private OS parameter", False)):
@@ -184,7 +171,7 @@ def apply_cluster_os_changes(new: Cluster, op: Any) -> None:
         for os_name, values in changes.items():
             check_param_syntax({k: v for k, v in values.items()
                                 if v is not None and v != constants.VALUE_DEFAULT}, kind, show)
-            merged = updated_params(holder.get(os_name), values)
+            merged = paramdefs.updated_params(holder.get(os_name), values)
             if merged:
                 holder[os_name] = {k: str(v) for k, v in merged.items()}
             else:
@@ -194,7 +181,7 @@ def apply_cluster_os_changes(new: Cluster, op: Any) -> None:
         for hv_name, values in per_hv.items():
             try:
                 family = paramdefs.hv_family(hv_name)
-                merged = updated_params(current.get(hv_name), values)
+                merged = paramdefs.updated_params(current.get(hv_name), values)
                 family.check(merged, "OS %s" % os_name)
             except errors.ParameterError as err:
                 raise errors.OpPrereqError("os_hvp: %s" % err, errors.ECODE_INVAL) from None

@@ -29,6 +29,7 @@ from ganeti import constants, daemon, errors, masterfailover, netutils, pathutil
 from ganeti.config import ConfigWriter
 from ganeti.daemon import Daemon, run_daemon
 from ganeti.server.luxi_server import LuxiMethods, LuxiServer
+from ganeti.utils import argtypes
 
 logger = logging.getLogger("ganeti.masterd")
 
@@ -79,13 +80,6 @@ def _positive(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
-    value = _positive(text)
-    if value != int(value):
-        raise argparse.ArgumentTypeError("expected a positive integer, got %r" % text)
-    return int(value)
-
-
 class MasterDaemon(Daemon):
     name = constants.MASTERD
     description = "Master daemon: owns the configuration and the job queue, serves luxi"
@@ -98,13 +92,13 @@ class MasterDaemon(Daemon):
         self._vote_outcome = ""
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--workers", type=_positive_int, default=DEFAULT_WORKERS,
+        parser.add_argument("--workers", type=argtypes.positive_int, default=DEFAULT_WORKERS,
                             help="job queue worker threads (default: %(default)s)")
         parser.add_argument("--shutdown-timeout", type=_positive,
                             default=DEFAULT_SHUTDOWN_TIMEOUT, metavar="SECONDS",
                             help="on stop, how long running opcodes may take to finish"
                                  " before they are failed (default: %(default)s)")
-        parser.add_argument("--noded-port", type=_positive_int,
+        parser.add_argument("--noded-port", type=argtypes.port,
                             default=constants.DEFAULT_NODED_PORT, metavar="PORT",
                             help="TCP port of the node daemons (default: %(default)s)")
         parser.add_argument("--no-voting", action="store_true",

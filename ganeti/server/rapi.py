@@ -26,6 +26,7 @@ from ganeti.rapi import DEFAULT_MAX_BODY_SIZE, openapi, server
 from ganeti.rapi.auth import Authenticator, TokenFileBackend, UsersFileBackend
 from ganeti.rapi.baserlib import LuxiPool, Service, lu_registry_opcodes
 from ganeti.rapi.policy import Authorizer, PolicyError, parse_policy
+from ganeti.utils import argtypes
 
 logger = logging.getLogger("ganeti.rapi")
 
@@ -43,16 +44,6 @@ def check_master(paths: pathutils.Paths, node_name: str) -> None:
         raise errors.GenericError("this node (%s) is not the master node (ssconf names %s);"
                                   " ganeti-rapi runs on the master only" % (node_name,
                                                                              master))
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError("expected a positive integer, got %r" % text)
-    return value
 
 
 def tls_context(cert_file: str, key_file: str | None) -> ssl.SSLContext:
@@ -90,10 +81,11 @@ class RapiDaemon(Daemon):
         parser.add_argument("--allow-anonymous-reads", dest="require_authentication",
                             action="store_false",
                             help="let anonymous clients read (GET), as Ganeti did by default")
-        parser.add_argument("--max-clients", type=_positive_int, default=DEFAULT_MAX_CLIENTS,
+        parser.add_argument("--max-clients", type=argtypes.positive_int,
+                            default=DEFAULT_MAX_CLIENTS,
                             help="connections the kernel queues before they are accepted"
                                  " (listen backlog; default: %(default)s)")
-        parser.add_argument("--max-body-size", type=_positive_int,
+        parser.add_argument("--max-body-size", type=argtypes.positive_int,
                             default=DEFAULT_MAX_BODY_SIZE, metavar="BYTES",
                             help="largest request body accepted (default: %(default)s)")
         parser.add_argument("--users-file", default=None, metavar="FILE",

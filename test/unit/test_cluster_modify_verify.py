@@ -10,7 +10,7 @@ from typing import Any
 import master_testlib as mt
 import pytest
 
-from ganeti import cli, errors, opcodes, pathutils
+from ganeti import cli, errors, opcodes, paramdefs, pathutils
 from ganeti.client import cluster_maint, cluster_remote, gnt_cluster
 from ganeti.cmdlib import cluster_params, cluster_redist, cluster_verify
 from ganeti.config import ConfigWriter
@@ -59,8 +59,8 @@ def test_modify_without_parameters_is_a_usage_error() -> None:
 
 
 def test_updated_params_default_removes() -> None:
-    assert cluster_params.updated_params({"a": 1, "b": 2}, {"a": "default", "b": None,
-                                                            "c": 3}) == {"c": 3}
+    assert paramdefs.updated_params({"a": 1, "b": 2}, {"a": "default", "b": None,
+                                                       "c": 3}) == {"c": 3}
 
 
 class _Op:
