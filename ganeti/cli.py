@@ -333,6 +333,48 @@ def build_parser(prog: str, commands: dict[str, Command],
     return parser
 
 
+def attach_dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """Let option values start with '-' (Ganeti's ``-B -vcpus``, ``-O -name``).
+
+    argparse takes such a value for an option of its own and fails; when the
+    word after an option that takes a value starts with '-' but is no option
+    of the chosen sub-command, it is attached (``-B-vcpus``, ``--x=-v``).
+    """
+    # argparse offers no public way to list a sub-command's options.
+    subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subparsers:
+        return argv
+    choices = subparsers[0].choices
+    sub = next((choices[word] for word in argv if word in choices), None)
+    if sub is None:
+        return argv
+    all_options = set(sub._option_string_actions)
+    # Options taking exactly one value have nargs None (flags have nargs 0).
+    takes_value = {name for name, action in sub._option_string_actions.items()
+                   if action.nargs is None}
+    result: list[str] = []
+    words = iter(argv)
+    for word in words:
+        if word == "--":
+            result.append(word)
+            result.extend(words)
+            break
+        if word in takes_value:
+            following = next(words, None)
+            if following is None:
+                result.append(word)
+                break
+            if (following.startswith("-") and following != "--"
+                    and following.split("=", 1)[0] not in all_options):
+                result.append(("%s=%s" if word.startswith("--") else "%s%s")
+                              % (word, following))
+            else:
+                result.extend([word, following])
+            continue
+        result.append(word)
+    return result
+
+
 def generic_main(prog: str, commands: dict[str, Command], argv: Sequence[str] | None = None,
                  description: str = "") -> int:
     """Parse ``argv``, run the chosen sub-command, turn errors into exit codes.
@@ -340,7 +382,8 @@ def generic_main(prog: str, commands: dict[str, Command], argv: Sequence[str] | 
     Errors print one line on stderr; a traceback only with ``--debug``.
     """
     parser = build_parser(prog, commands, description)
-    options = parser.parse_args(None if argv is None else list(argv))  # exits 2 on errors
+    args = list(sys.argv[1:] if argv is None else argv)
+    options = parser.parse_args(attach_dash_values(parser, args))  # exits 2 on errors
     func = getattr(options, "command_func", None)
     if func is None:
         parser.print_usage(sys.stderr)

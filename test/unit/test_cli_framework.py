@@ -182,3 +182,28 @@ def test_job_info_dump() -> None:
     assert "duration: 1.5" in text
     assert "slept" in text
     assert "(delta 0.500000s)" in text
+
+
+def test_option_values_may_start_with_a_dash() -> None:
+    """Ganeti's ``-B -vcpus`` / ``--backend-parameters -vcpus`` remove an override."""
+    seen: dict[str, object] = {}
+
+    def record(options: argparse.Namespace) -> int:
+        seen.update(vars(options))
+        return 0
+
+    commands = {"modify": cli.Command(
+        record, "modify", args=(cli.opt("name"),),
+        options=(cli.opt("-B", "--backend-parameters", dest="beparams", default=None),
+                 cli.opt("-f", "--force", action="store_true"),
+                 cli.opt("--timeout", type=int, default=None)))}
+    assert cli.generic_main("gnt-x", commands, ["modify", "-B", "-vcpus", "inst1"]) == 0
+    assert seen["beparams"] == "-vcpus" and seen["name"] == "inst1"
+    assert cli.generic_main("gnt-x", commands,
+                            ["modify", "--backend-parameters", "-maxmem", "-f", "i2"]) == 0
+    assert seen["beparams"] == "-maxmem" and seen["force"] is True and seen["name"] == "i2"
+    # a real option after an option that takes a value is still an option (argparse's error)
+    with pytest.raises(SystemExit):
+        cli.generic_main("gnt-x", commands, ["modify", "-B", "-f", "i3"])
+    assert cli.generic_main("gnt-x", commands, ["modify", "--timeout", "-1", "i4"]) == 0
+    assert seen["timeout"] == -1
