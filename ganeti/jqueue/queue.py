@@ -92,6 +92,10 @@ def _encoded_error(message: str) -> list[Any]:
     return errors.encode(errors.OpExecError(message))
 
 
+#: Longest wait for the master candidates to hold a submitted or finished job.
+REPLICATION_WAIT = 10.0
+
+
 class JobQueue:
     """The job queue of the master daemon (see the module doc)."""
 
@@ -280,6 +284,9 @@ class JobQueue:
                 final.end_timestamp = final.ops[-1].end_timestamp
             data = serializer.dump_bytes(final.to_dict())
             self.storage.write_job_data([(live.id, data)], durable=True)
+            # The candidates get the end before anyone sees it, so a failover
+            # right after cannot undo it.
+            self._await_replication(self.replicator.update(job_file_name(live.id), data))
             with self._lock:
                 if live.state == STATE_ABANDONED:
                     return
@@ -290,7 +297,17 @@ class JobQueue:
                     waiter = self._jobs.get(waiter_id)
                     if waiter is not None and waiter.state == STATE_PARKED:
                         self._push_locked(waiter)
-        self.replicator.update(job_file_name(live.id), data)
+
+    def _await_replication(self, seq: int) -> None:
+        """Wait (bounded) until change ``seq`` reached the master candidates.
+
+        A submission is acknowledged, and a job's end shown, only once the
+        candidates hold it, so a master failover keeps them (as Ganeti
+        does); a candidate that hangs costs REPLICATION_WAIT, then a warning.
+        """
+        if not self.replicator.wait_sent(seq, REPLICATION_WAIT):
+            logging.warning("Job queue replication to the master candidates is more than"
+                            " %.0f s late; going on without it", REPLICATION_WAIT)
 
     def feedback(self, live: LiveJob, index: int, *args: Any) -> None:
         """An LU's feedback line: ``(message)`` or ``(log type, message)``."""
@@ -434,7 +451,7 @@ class JobQueue:
                 self._reserved -= count
         for job_id, data in items:
             self.replicator.update(job_file_name(job_id), data)
-        self.replicator.update("serial", b"%d\n" % max(ids))
+        self._await_replication(self.replicator.update("serial", b"%d\n" % max(ids)))
         return results
 
     # -- watching and querying ------------------------------------------------------------

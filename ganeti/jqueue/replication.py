@@ -32,6 +32,10 @@ class QueueReplicator:
         self._calls: list[tuple[str, list[object]]] = []
         self._busy = False
         self._stopping = False
+        # Every queued change gets a sequence number; _sent is the highest one a
+        # finished round covered, so a caller can wait for its own change.
+        self._seq = 0
+        self._sent = 0
         self._thread: threading.Thread | None = None
         self.rounds = 0  # for tests and benchmarks
 
@@ -41,11 +45,14 @@ class QueueReplicator:
                                             daemon=True)
             self._thread.start()
 
-    def update(self, file_name: str, data: bytes) -> None:
-        """Queue the new content of a file (relative to the queue directory)."""
+    def update(self, file_name: str, data: bytes) -> int:
+        """Queue the new content of a file (relative to the queue directory);
+        returns the change's sequence number (see wait_sent)."""
         with self._cond:
             self._updates[file_name] = data
+            self._seq += 1
             self._cond.notify()
+            return self._seq
 
     def rename(self, renames: list[list[str]]) -> None:
         """Queue [old, new] renames (relative to the queue directory)."""
@@ -53,12 +60,14 @@ class QueueReplicator:
             return
         with self._cond:
             self._renames.extend(renames)
+            self._seq += 1
             self._cond.notify()
 
     def call(self, procedure: str, args: list[object]) -> None:
         """Queue another queue procedure (e.g. jobqueue_set_drain_flag), sent in order."""
         with self._cond:
             self._calls.append((procedure, args))
+            self._seq += 1
             self._cond.notify()
 
     def flush(self, timeout: float | None = None) -> bool:
@@ -66,6 +75,13 @@ class QueueReplicator:
         with self._cond:
             return self._cond.wait_for(
                 lambda: not (self._updates or self._renames or self._calls or self._busy), timeout)
+
+    def wait_sent(self, seq: int, timeout: float) -> bool:
+        """Wait until the change numbered ``seq`` reached the candidates (or
+        replication is not running); False when ``timeout`` ran out first."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: self._sent >= seq or self._thread is None or self._stopping, timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         self.flush(timeout)
@@ -85,6 +101,7 @@ class QueueReplicator:
                 updates, self._updates = self._updates, {}
                 renames, self._renames = self._renames, []
                 calls, self._calls = self._calls, []
+                batch_seq = self._seq
                 self._busy = True
             try:
                 self._send(updates, renames, calls)
@@ -93,6 +110,7 @@ class QueueReplicator:
             finally:
                 with self._cond:
                     self._busy = False
+                    self._sent = max(self._sent, batch_seq)
                     self.rounds += 1
                     self._cond.notify_all()
 

@@ -18,6 +18,7 @@ from ganeti import cmdlib, config, constants, errors, objects, opcodes
 from ganeti.cmdlib.base import FeedbackFn, LogicalUnit
 from ganeti.context import MasterContext
 from ganeti.jqueue.queue import JobQueue
+from ganeti.jqueue.storage import JobStorage
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "unit"))
 import master_testlib as mt
@@ -74,7 +75,13 @@ def test_delay_on_nodes_runs_through_node_rpc(queue):
 
 def test_queue_is_replicated_to_master_candidates(queue, noded_cluster):
     job_id = queue.submit_job([mt.dummy({"value": 1})])
-    mt.wait_done(queue, job_id)
+    # Acknowledged means on the candidates too, and a shown end is theirs as well.
+    for name in ("node2", "node3"):
+        assert os.path.exists(noded_cluster.node(name).paths.job_file(job_id))
+    assert mt.wait_done(queue, job_id) == constants.JOB_STATUS_SUCCESS
+    for name in ("node2", "node3"):
+        copy = JobStorage(noded_cluster.node(name).paths).read_job(job_id, archived=False)
+        assert copy is not None and copy.calc_status() == constants.JOB_STATUS_SUCCESS
     assert queue.replicator.flush(30)
     with open(queue.context.paths.job_file(job_id), "rb") as handle:
         on_master = handle.read()
