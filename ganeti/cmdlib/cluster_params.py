@@ -18,10 +18,10 @@ from typing import Any
 
 from ganeti import constants, errors, opcodes, paramdefs
 from ganeti.cmdlib import lu_for, os_params
+from ganeti.cmdlib import node as node_lu
 from ganeti.cmdlib.base import FeedbackFn, LogicalUnit
 from ganeti.cmdlib.cluster_redist import CLUSTER_PATHS, redistribute_config
-from ganeti.config import ConfigWriter
-from ganeti.objects import Cluster, Node
+from ganeti.objects import Cluster
 
 #: Opcode parameter -> cluster field, for values taken as they are.
 _PLAIN_FIELDS = {
@@ -68,33 +68,6 @@ def _check_family(family: paramdefs.ParamFamily, values: Mapping[str, Any]) -> N
         family.check(values, "cluster")
     except errors.ParameterError as err:
         raise errors.OpPrereqError(str(err), errors.ECODE_INVAL) from None
-
-
-def candidate_pool_shortfall(cfg: ConfigWriter, pool_size: int | None = None
-                             ) -> tuple[int, list[Node]]:
-    """How many candidates are missing, and the nodes that could be promoted.
-
-    Eligible: online, master-capable, not drained, not yet candidates.
-    """
-    with cfg.locked():
-        cluster = cfg.get_cluster_info()
-        nodes = sorted(cfg.get_all_nodes_info().values(), key=lambda n: n.name)
-    size = cluster.candidate_pool_size if pool_size is None else pool_size
-    current = sum(1 for node in nodes if node.master_candidate)
-    eligible = [node for node in nodes if not node.master_candidate and not node.offline
-                and not node.drained and node.master_capable]
-    return max(0, size - current), eligible
-
-
-def maintain_candidate_pool(cfg: ConfigWriter, ec_id: str | None = None) -> list[str]:
-    """Promote eligible nodes until the pool is full; the promoted nodes' names."""
-    missing, eligible = candidate_pool_shortfall(cfg)
-    promoted = []
-    for node in eligible[:missing]:
-        node.master_candidate = True
-        cfg.update(node, ec_id)
-        promoted.append(node.name)
-    return promoted
 
 
 @lu_for(opcodes.OpClusterSetParams)
@@ -238,12 +211,14 @@ class LUClusterSetParams(LogicalUnit):
         files_changed = (old.redistribute_files != self.new.redistribute_files
                          or old.enabled_hypervisors != self.new.enabled_hypervisors)
         self.cfg.update(self.new)
-        promoted = (maintain_candidate_pool(self.cfg)
+        promoted = (node_lu.fill_candidate_pool(self.cfg)
                     if self.op.get("candidate_pool_size") is not None else [])
         if promoted:
-            feedback_fn("Promoted nodes to master candidate role: %s" % ", ".join(promoted))
+            feedback_fn("Promoted nodes to master candidate role: %s"
+                        % ", ".join(node.name for node in promoted))
         if files_changed:
             redistribute_config(self.context, None, self.log_warning)
-        elif promoted:
-            redistribute_config(self.context, promoted, self.log_warning)
+        if promoted:
+            # New candidates get their files and confd, as on any promotion.
+            node_lu.push_config(self, [node.uuid or "" for node in promoted])
         return None

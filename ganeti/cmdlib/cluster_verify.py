@@ -21,6 +21,7 @@ from typing import Any
 
 from ganeti import constants, errors, hypervisor, locking, opcodes, ssconf
 from ganeti.cmdlib import lu_for
+from ganeti.cmdlib import node as node_lu
 from ganeti.cmdlib.base import FeedbackFn, NoHooksLU, ResultWithJobs
 from ganeti.cmdlib.cluster_redist import CLUSTER_PATHS, ancillary_files
 from ganeti.objects import Node
@@ -146,9 +147,7 @@ class LUClusterVerifyConfig(_VerifyErrors, NoHooksLU):
         with self.cfg.locked():
             cluster = self.cfg.get_cluster_info()
             nodes = list(self.cfg.get_all_nodes_info().values())
-        capable = [n for n in nodes if n.master_capable and not n.offline and not n.drained]
-        wanted = min(cluster.candidate_pool_size, len(capable))
-        actual = sum(1 for n in nodes if n.master_candidate)
+        actual, wanted = node_lu.candidate_stats(nodes, cluster.candidate_pool_size)
         self.error_if(actual < wanted, "ECLUSTERCFG", None,
                       "Not enough master candidates: actual %d, target %d" % (actual, wanted),
                       warning=True)

@@ -420,24 +420,31 @@ class LUNodeRemove(LogicalUnit):
         return None
 
 
-def adjust_candidate_pool(lu: LogicalUnit, exclude: Iterable[str]) -> list[str]:
-    """Promote eligible nodes until the pool is full; UUIDs of those promoted."""
-    cfg = lu.cfg
+def fill_candidate_pool(cfg: ConfigWriter, exclude: Iterable[str] = ()) -> list[objects.Node]:
+    """Promote eligible nodes (name order) until the pool is as full as it can be.
+
+    The one place the pool is topped up: node add/remove/modify and a larger
+    candidate_pool_size all come here. Returns the promoted nodes.
+    """
     cluster = cfg.get_cluster_info()
     with cfg.locked() as data:
         nodes = list(data.nodes.values())
     current, wanted = candidate_stats(nodes, cluster.candidate_pool_size)
     promoted = []
-    for node in promotion_order(nodes, exclude):
-        if current >= wanted:
-            break
-        set_candidate(cluster, node, True, _candidate_digest(lu, node))
-        cfg.update(node)
-        lu.log_info("Promoted node %s to master candidate", node.name)
+    for node in promotion_order(nodes, exclude)[:max(0, wanted - current)]:
         assert node.uuid is not None
-        promoted.append(node.uuid)
-        current += 1
+        set_candidate(cluster, node, True, cluster.candidate_certs.get(node.uuid))
+        cfg.update(node)
+        promoted.append(node)
     return promoted
+
+
+def adjust_candidate_pool(lu: LogicalUnit, exclude: Iterable[str]) -> list[str]:
+    """fill_candidate_pool for an LU, with a log line each; UUIDs of those promoted."""
+    promoted = fill_candidate_pool(lu.cfg, exclude)
+    for node in promoted:
+        lu.log_info("Promoted node %s to master candidate", node.name)
+    return [node.uuid or "" for node in promoted]
 
 
 def _candidate_digest(lu: LogicalUnit, node: objects.Node) -> str | None:

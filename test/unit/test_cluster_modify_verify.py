@@ -12,7 +12,8 @@ import pytest
 
 from ganeti import cli, errors, opcodes, paramdefs, pathutils
 from ganeti.client import cluster_maint, cluster_remote, gnt_cluster
-from ganeti.cmdlib import cluster_params, cluster_redist, cluster_verify
+from ganeti.cmdlib import cluster_redist, cluster_verify
+from ganeti.cmdlib import node as node_lu
 from ganeti.config import ConfigWriter
 from ganeti.objects import ConfigData
 
@@ -143,18 +144,20 @@ def _writer(tmp_path: Any, candidates: list[str], pool: int) -> ConfigWriter:
     return ConfigWriter.create(str(tmp_path / "config.data"), ConfigData.from_dict(data))
 
 
-def test_maintain_candidate_pool_promotes_eligible_nodes(tmp_path: Any) -> None:
+def test_fill_candidate_pool_promotes_eligible_nodes(tmp_path: Any) -> None:
     cfg = _writer(tmp_path, ["node1"], pool=10)
-    missing, eligible = cluster_params.candidate_pool_shortfall(cfg)
-    names = [n.name.split(".")[0] for n in eligible]
-    assert missing == 9 and names == ["node2", "node3"]
-    promoted = cluster_params.maintain_candidate_pool(cfg)
-    assert [name.split(".")[0] for name in promoted] == ["node2", "node3"]
+    with cfg.locked() as data:
+        nodes = list(data.nodes.values())
+    eligible = node_lu.promotion_order(nodes)
+    assert [n.name.split(".")[0] for n in eligible] == ["node2", "node3"]
+    assert node_lu.candidate_stats(nodes, 10) == (1, 3)
+    promoted = node_lu.fill_candidate_pool(cfg)
+    assert [node.name.split(".")[0] for node in promoted] == ["node2", "node3"]
     assert sorted(n.name.split(".")[0] for n in cfg.get_master_candidates()) == \
         ["node1", "node2", "node3"]
-    assert cluster_params.maintain_candidate_pool(cfg) == []
+    assert node_lu.fill_candidate_pool(cfg) == []
 
 
 def test_full_pool_promotes_nobody(tmp_path: Any) -> None:
     cfg = _writer(tmp_path, ["node1", "node2"], pool=2)
-    assert cluster_params.maintain_candidate_pool(cfg) == []
+    assert node_lu.fill_candidate_pool(cfg) == []
