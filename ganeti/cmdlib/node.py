@@ -63,14 +63,15 @@ def set_candidate(cluster: objects.Cluster, node: objects.Node, candidate: bool,
 
 
 def push_config(lu: LogicalUnit, new_nodes: Iterable[str] = ()) -> None:
-    """Send config.data and ssconf to the nodes, and the replicated files to
-    ``new_nodes`` (newly added or promoted); failures are warnings."""
+    """Send ``new_nodes`` (newly added or promoted) every replicated file and start
+    their confd; failures are warnings. (config.data and ssconf reach every node
+    after each save through masterd's save hook, so they are not sent again here.)"""
     from ganeti.cmdlib import cluster_redist
 
-    failures = cluster_redist.distribute_config_and_ssconf(lu.context)
     new_nodes = list(new_nodes)
-    if new_nodes:
-        failures += cluster_redist.redistribute_config(lu.context, nodes=new_nodes)
+    if not new_nodes:
+        return
+    failures = cluster_redist.redistribute_config(lu.context, nodes=new_nodes)
     for failure in failures:
         lu.log_warning("%s", failure)
     # A new candidate serves confd too (its ssconf did not list it when it joined).
