@@ -47,12 +47,16 @@ def env_value(value: Any) -> str:
 
 
 def prefixed_env(lu_env: Mapping[str, Any], prefix: str) -> dict[str, str]:
-    """The LU's variables with ``prefix``; names must be plain identifiers."""
+    """The LU's variables with ``prefix``; names must be plain identifiers.
+
+    Names keep their case, as Ganeti's: parameter names inside them stay lower case
+    (``GANETI_INSTANCE_BE_maxmem``), which existing hook scripts read.
+    """
     env = {}
     for name, value in lu_env.items():
         if not name or not name.replace("_", "").isalnum():
             raise errors.ProgrammerError("Hook variable name %r is not an identifier" % name)
-        env[prefix + name.upper()] = env_value(value)
+        env[prefix + name] = env_value(value)
     return env
 
 

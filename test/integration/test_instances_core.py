@@ -282,6 +282,9 @@ def test_instance_hooks_get_the_instance_variables(gnt: Gnt) -> None:
                                "INSTANCE_NIC0_MODE": "routed", "INSTANCE_NIC0_LINK": "rt1",
                                "INSTANCE_DISK_COUNT": "1", "INSTANCE_DISK0_SIZE": "8",
                                "ADD_MODE": "create",
+                               # Parameter names keep their case, as in Ganeti.
+                               "INSTANCE_BE_maxmem": "96",
+                               "INSTANCE_HV_migration_mode": "live",
                                "OP_TARGET": name}.items():
                 assert env["GANETI_" + key] == value, key
     gnt("gnt-instance", "remove", "-f", name)
