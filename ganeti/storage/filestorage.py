@@ -219,6 +219,21 @@ class FileDevice(base.BlockDev):
             pass
         except OSError as err:
             raise errors.BlockDeviceError("Cannot remove %s: %s" % (self.path, err)) from err
+        self._remove_empty_instance_dir(os.path.dirname(path))
+
+    def _remove_empty_instance_dir(self, directory: str) -> None:
+        """Drop the per-instance directory once its last image is gone.
+
+        Only a directory strictly below the cluster's storage directory, and only
+        when empty: the storage directory itself and other disks stay.
+        """
+        real_dir = check_storage_dir(self.DEV_TYPE, self.paths)
+        if directory == real_dir or not _is_within(directory, real_dir):
+            return
+        try:
+            os.rmdir(directory)
+        except OSError:
+            pass  # not empty (another disk of the instance) or already gone
 
     def rename(self, new_id: Sequence[Any]) -> None:
         driver, new_path = self.parse_unique_id(new_id)
@@ -234,6 +249,7 @@ class FileDevice(base.BlockDev):
         except OSError as err:
             raise errors.BlockDeviceError("Cannot rename %s to %s: %s"
                                           % (self.path, new_path, err)) from err
+        self._remove_empty_instance_dir(os.path.dirname(source))
         self.unique_id = (driver, new_path)
         self.driver, self.path = driver, new_path
 

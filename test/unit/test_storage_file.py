@@ -244,3 +244,28 @@ def test_check_file_path_resolves(node):
         os.path.join(os.path.realpath(node.default_file_storage_dir), "b.img")
     with pytest.raises(errors.FileStoragePathError):
         filestorage.check_file_path(node.default_file_storage_dir, constants.DT_FILE, node)
+
+
+def test_instance_directory_goes_with_its_last_image(node):
+    first, second = image_path(node, "inst1/disk0.img"), image_path(node, "inst1/disk1.img")
+    for path in (first, second):
+        bdev.blockdev_create(file_disk(path, 4), 4, "inst1", False, "", False)
+    bdev.blockdev_remove(file_disk(first, 4))
+    assert os.path.isfile(second)  # the other disk keeps the directory
+    bdev.blockdev_remove(file_disk(second, 4))
+    assert not os.path.exists(os.path.dirname(first))
+    assert os.path.isdir(node.default_file_storage_dir)
+    # An image directly in the storage directory never takes the directory with it.
+    top = image_path(node, "top.img")
+    bdev.blockdev_create(file_disk(top, 4), 4, "inst1", False, "", False)
+    bdev.blockdev_remove(file_disk(top, 4))
+    assert os.path.isdir(node.default_file_storage_dir)
+
+
+def test_rename_to_another_directory_drops_the_empty_old_one(node):
+    path = image_path(node, "old.example.com/disk0.img")
+    bdev.blockdev_create(file_disk(path, 4), 4, "old", False, "", False)
+    new_path = image_path(node, "new.example.com/disk0.img")
+    bdev.blockdev_rename([[file_disk(path, 4), [constants.FD_LOOP, new_path]]])
+    assert os.path.isfile(new_path)
+    assert not os.path.exists(os.path.dirname(path))
