@@ -321,7 +321,10 @@ class Command:
 
 def build_parser(prog: str, commands: dict[str, Command],
                  description: str = "") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=description)
+    # A module docstring's first paragraph is for the administrator; the rest is for
+    # whoever reads the code.
+    summary = description.strip().split("\n\n", 1)[0]
+    parser = argparse.ArgumentParser(prog=prog, description=summary)
     subparsers = parser.add_subparsers(dest="command", metavar="<command>")
     for name, command in commands.items():
         sub = subparsers.add_parser(name, aliases=list(command.aliases), help=command.help,

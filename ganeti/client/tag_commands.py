@@ -31,6 +31,7 @@ def tags_from(options: argparse.Namespace) -> list[str]:
 
 def object_tag_commands(kind: str, what: str) -> dict[str, Command]:
     """The tag sub-commands for objects of ``kind`` (a constants.TAG_* value)."""
+    article = "an" if what[:1] in "aeiou" else "a"
 
     def list_tags(options: argparse.Namespace) -> int:
         for tag in sorted(cli_jobs.get_client().query_tags(kind, options.name)):
@@ -49,10 +50,11 @@ def object_tag_commands(kind: str, what: str) -> dict[str, Command]:
     tag_options = (opt("--from", dest="tags_source", default=None, metavar="FILE",
                        help="read more tags from FILE, one per line ('-': standard input)"),
                    *cli.SUBMIT_OPTS)
+    the_object = "%s %s" % (article, what)
     return {
-        "list-tags": Command(list_tags, "list the tags of a %s" % what, args=(name_arg,)),
-        "add-tags": Command(change("OP_TAGS_SET"), "add tags to a %s" % what, args=tag_args,
-                            options=tag_options),
-        "remove-tags": Command(change("OP_TAGS_DEL"), "remove tags from a %s" % what,
+        "list-tags": Command(list_tags, "list the tags of %s" % the_object, args=(name_arg,)),
+        "add-tags": Command(change("OP_TAGS_SET"), "add tags to %s" % the_object,
+                            args=tag_args, options=tag_options),
+        "remove-tags": Command(change("OP_TAGS_DEL"), "remove tags from %s" % the_object,
                                args=tag_args, options=tag_options),
     }
