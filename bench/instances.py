@@ -9,12 +9,17 @@ then:
   OS ``v10`` copied into every node's OS search path), one job each,
   submitted together through luxi SubmitManyJobs and round-robin over the
   nodes; prints instances per second (first submission to last job done);
+- times ``--seq`` blocking ``gnt-instance add -t diskless --no-start
+  --no-ip-check --no-name-check`` one after another (the CLI process
+  included, as an administrator or a script runs it) and the same creation
+  as one luxi job submitted and waited for (the master's part alone);
+  prints the median of each;
 - times ``gnt-instance list`` and ``gnt-instance list -o name,status,oper_ram``
   as the CLI runs them (a new process each time, ``--list-runs`` runs), and
   the luxi Query alone (what the master does, without the CLI's start-up);
   prints the median of each.
 
-    bench/instances.py [--instances 1000] [--nodes 3] [--batch 100] [--memory 8]
+    bench/instances.py [--instances 1000] [--nodes 3] [--batch 100] [--memory 8] [--seq 5]
 
 Aim: the list of 1,000 instances over 3 nodes in under 0.3 s.
 """
@@ -102,6 +107,32 @@ def time_cli(env: dict[str, str], argv: list[str], runs: int) -> tuple[float, in
     return statistics.median(times), lines
 
 
+def time_sequential_adds(client: luxi.Client, env: dict[str, str], node: str, runs: int,
+                         memory: int) -> tuple[float, float]:
+    """Median seconds of a blocking CLI add, and of a luxi job (submit, wait)."""
+    cli_times, job_times = [], []
+    for index in range(runs):
+        name = "seq%05d.example.com" % index
+        start = time.monotonic()
+        result = subprocess.run(
+            [sys.executable, "-m", "ganeti.client.gnt_instance", "add", "-t",
+             constants.DT_DISKLESS, "--no-start", "--no-ip-check", "--no-name-check",
+             "-o", BENCH_OS, "-n", node, "-B", "maxmem=%d,minmem=%d" % (memory, memory),
+             name], env=env, capture_output=True, text=True, check=False)
+        cli_times.append(time.monotonic() - start)
+        if result.returncode != 0:
+            raise SystemExit("gnt-instance add %s failed: %s" % (name, result.stderr))
+        op = create_op("seqjob%05d.example.com" % index, node, memory)
+        op["start"] = False
+        start = time.monotonic()
+        job_id = int(client.submit_job([op]))
+        counts = wait_all(client, [job_id], poll=0.005)
+        job_times.append(time.monotonic() - start)
+        if counts != {constants.JOB_STATUS_SUCCESS: 1}:
+            raise SystemExit("job %d failed: %s" % (job_id, counts))
+    return statistics.median(cli_times), statistics.median(job_times)
+
+
 def time_query(client: luxi.Client, fields: list[str], runs: int) -> float:
     times = []
     for _ in range(runs):
@@ -120,6 +151,12 @@ def run(env: dict[str, str], node_names: list[str], args: argparse.Namespace) ->
           % (args.instances, len(node_names), elapsed, args.instances / elapsed,
              ", ".join("%s %d" % item for item in sorted(counts.items()))))
     full_env = dict(os.environ, PYTHONPATH=TREE)
+    if args.seq:
+        cli_add, job_add = time_sequential_adds(client, full_env, node_names[0], args.seq,
+                                                args.memory)
+        print("sequential add (--no-start), %d runs: gnt-instance add median %.3f s"
+              " (CLI process included); luxi job median %.3f s"
+              % (args.seq, cli_add, job_add))
     for argv in (["list"], ["list", "-o", "name,status,oper_ram"]):
         median, lines = time_cli(full_env, argv, args.list_runs)
         print("gnt-instance %-32s median %.3f s (%d lines, CLI process included)"
@@ -138,6 +175,8 @@ def main() -> int:
                         help="jobs per SubmitManyJobs call")
     parser.add_argument("--memory", type=int, default=8, help="MiB per instance")
     parser.add_argument("--list-runs", type=int, default=5)
+    parser.add_argument("--seq", type=int, default=5,
+                        help="blocking adds one after another (0: skip)")
     parser.add_argument("--existing", action="store_true",
                         help="use the running cluster of GANETI_ROOTDIR (its master)")
     args = parser.parse_args()

@@ -15,7 +15,6 @@ them to ``update``, which checks, counts and saves the change.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import random
 import threading
@@ -25,7 +24,18 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ganeti import config_verify, constants, errors, objects, pathutils, serializer
-from ganeti.objects import ConfigData, ConfigObject, Disk, Instance, Network, Node, NodeGroup
+from ganeti.config_commit import ConfigLock, GroupWriter, SaveToken
+from ganeti.network import AddressPool
+from ganeti.objects import (
+    NIC,
+    ConfigData,
+    ConfigObject,
+    Disk,
+    Instance,
+    Network,
+    Node,
+    NodeGroup,
+)
 from ganeti.utils import io
 
 #: Reservation kinds (``reserve``/``release_reservations``).
@@ -146,7 +156,7 @@ class ConfigWriter:
         problem) if the file cannot be used.
         """
         self._path = path or pathutils.current().config_file
-        self._lock = threading.RLock()
+        self._lock = ConfigLock()
         self._reservations: dict[str, dict[Any, str]] = {}
         self._mac_index: set[str] | None = None
         self._save_hooks: list[Callable[[ConfigWriter], None]] = []
@@ -162,6 +172,8 @@ class ConfigWriter:
             self._data = load_config_data(raw)
             self._last_saved = raw
             problems = config_verify.verify(self._data)
+        self._writer = GroupWriter(self._path, raw, self._data.serial_no, self._reload)
+        self._save_tokens = threading.local()
         if problems:
             raise errors.ConfigVerifyError("Configuration %s is inconsistent" % self._path,
                                            problems)
@@ -207,11 +219,35 @@ class ConfigWriter:
     def verify_config(self) -> list[str]:
         """Every consistency problem of the in-memory configuration."""
         with self._lock:
-            return config_verify.verify(self._data)
+            return (config_verify.verify(self._data)
+                    + config_verify.verify_network_pools(self._data))
 
     def add_save_hook(self, hook: Callable[[ConfigWriter], None]) -> None:
-        """Call ``hook(writer)`` after every save (distribution, ssconf)."""
+        """Call ``hook(writer)`` after saves (distribution, ssconf).
+
+        Hooks run in the saving thread once it released the configuration
+        lock, before the mutator returns; several saves under one hold of
+        the lock run them once.
+        """
         self._save_hooks.append(hook)
+
+    def _after_save(self) -> None:
+        """After the lock is let go: wait until the save is on disk, run the hooks."""
+        token: SaveToken = self._save_tokens.token
+        self._writer.wait(token)
+        for hook in self._save_hooks:
+            hook(self)
+
+    def _reload(self, raw: bytes, reset: Callable[[], None]) -> None:
+        with self._lock:
+            self._data = load_config_data(raw)
+            self._last_saved = raw
+            self._mac_index = None
+            reset()
+
+    def durable_serial(self) -> int:
+        """The serial number config.data on disk holds (saves may be in flight)."""
+        return self._writer.durable_serial()
 
     def last_saved_bytes(self) -> bytes:
         """The exact bytes of config.data as last loaded or saved."""
@@ -220,7 +256,12 @@ class ConfigWriter:
 
     def _save(self, changed: tuple[ConfigObject, ...] = (), new: tuple[ConfigObject, ...] = (),
               full: bool = False) -> None:
-        """Verify and write; on failure, restore the last saved state.
+        """Verify and stage for writing; on failure, restore the last saved state.
+
+        The write itself is a group commit (``ganeti.config_commit``): once the
+        thread lets the configuration lock go, it waits until config.data on
+        disk holds the change (ConfigWriteError if the write failed), then the
+        save hooks run; only then does the mutator return.
 
         ``changed`` objects get their serial number and mtime bumped; field
         types are checked for ``changed`` and ``new`` objects (all when
@@ -237,14 +278,9 @@ class ConfigWriter:
             raise errors.ConfigVerifyError("Refusing to save an inconsistent configuration",
                                            problems)
         raw = dump_config(self._data)
-        try:
-            io.write_file_atomic(self._path, raw, mode=0o600)
-        except OSError:
-            self._data = load_config_data(self._last_saved)
-            raise
         self._last_saved = raw
-        for hook in self._save_hooks:
-            hook(self)
+        self._save_tokens.token = self._writer.stage(self._data.serial_no, raw)
+        self._lock.after_release(self._after_save)
 
     def save(self) -> None:
         """Save the configuration as it is (serial number bumped, fully verified)."""
@@ -481,6 +517,20 @@ class ConfigWriter:
             self._commit(ec_id, (self._data.cluster,), new=(network,),
                          undo=lambda: self._data.networks.pop(_uuid_of(network)))
 
+    def remove_network(self, network_uuid: str) -> None:
+        """Remove a network no node group is connected to."""
+        with self._lock:
+            network = self.get_network(network_uuid)
+            groups = sorted(g.name for g in self._data.nodegroups.values()
+                            if network_uuid in g.networks)
+            if groups:
+                raise errors.OpPrereqError("Network %r is still connected to node group(s) %s"
+                                           % (network.name, ", ".join(groups)),
+                                           errors.ECODE_STATE)
+            del self._data.networks[network_uuid]
+            self._commit(None, (self._data.cluster,),
+                         undo=lambda: self._data.networks.__setitem__(network_uuid, network))
+
     def add_instance(self, instance: Instance, disks: list[Disk],
                      ec_id: str | None = None) -> None:
         """Add an instance and its disks (``instance.disks`` is set from them).
@@ -564,12 +614,19 @@ class ConfigWriter:
                 inst.disks = old
             self._commit(None, (inst,), undo=undo)
 
-    def update(self, obj: ConfigObject, ec_id: str | None = None) -> None:
+    def update(self, obj: ConfigObject, ec_id: str | None = None,
+               old_nics: list[NIC] | None = None) -> None:
         """Save a changed object of this configuration (serial and mtime bumped).
 
         ``obj`` is the live object (or a copy with the same UUID, which then
         replaces it). Raises ConfigurationError if it is not in the config.
+        For an instance whose NICs changed, ``old_nics`` (the NICs before the
+        change) lets the networks' pools follow: addresses no NIC holds any
+        more are released, new ones marked used, in the same save.
         """
+        if old_nics is not None and isinstance(obj, Instance):
+            self._update_instance_nics(obj, old_nics, ec_id)
+            return
         with self._lock:
             container = self._container_for(obj)
             if container is None:
@@ -588,6 +645,31 @@ class ConfigWriter:
                                                 % obj.describe())
             container[key] = obj
             self._commit(ec_id, (obj,), undo=lambda: container.__setitem__(key, current))
+
+    def _update_instance_nics(self, instance: Instance, old_nics: list[NIC],
+                              ec_id: str | None) -> None:
+        with self._lock:
+            key = _uuid_of(instance)
+            current = self._data.instances.get(key)
+            if current is None:
+                raise errors.ConfigurationError("%s is not in the configuration"
+                                                % instance.describe())
+            old_view = Instance(nics=old_nics)
+            kept = {(n.network, n.ip) for n in instance.nics if n.network and n.ip}
+            released = self._mark_nic_ips(old_view, False,
+                                          only=[(n.network, n.ip) for n in old_nics
+                                                if n.network and n.ip
+                                                and (n.network, n.ip) not in kept])
+            self._data.instances[key] = instance
+            marked = self._mark_nic_ips(instance, True)
+
+            def undo() -> None:
+                self._data.instances[key] = current
+                self._mark_nic_ips(instance, False, only=marked)
+                self._mark_nic_ips(old_view, True, only=released)
+            networks = tuple(self._data.networks[uuid] for uuid in
+                             dict.fromkeys(uuid for uuid, _ in released + marked))
+            self._commit(ec_id, (instance, *networks), undo=undo)
 
     def _container_for(self, obj: ConfigObject) -> dict[str, Any] | None:
         containers: dict[type, dict[str, Any]] = {
@@ -645,7 +727,7 @@ class ConfigWriter:
             if network is None:
                 continue
             pool = AddressPool(network)
-            if pool.contains(nic.ip) and pool.is_reserved(nic.ip) != used:
+            if pool.contains(nic.ip) and pool.is_reserved(nic.ip, external=False) != used:
                 pool.set(nic.ip, used)
                 changed.append((nic.network, nic.ip))
         return changed
@@ -807,54 +889,3 @@ def _find_by_name(objs: Any, name: str) -> Any:
         if obj_name.split(".", 1)[0] == name:
             short.append(obj)
     return short[0] if len(short) == 1 else None
-
-
-class AddressPool:
-    """A network's addresses and its reservation bitmaps (Ganeti's format).
-
-    ``reservations`` (instances) and ``ext_reservations`` (network, broadcast,
-    gateway, admin reserved) are strings of '0'/'1', one per address.
-    """
-
-    def __init__(self, network: Network) -> None:
-        self.network = network
-        try:
-            self.net = ipaddress.ip_network(network.network, strict=False)
-        except ValueError as err:
-            raise errors.ConfigurationError("%s: field 'network' is invalid: %s"
-                                            % (network.describe(), err)) from err
-        size = self.net.num_addresses
-        if not network.reservations or len(network.reservations) != size:
-            network.reservations = "0" * size
-        if not network.ext_reservations or len(network.ext_reservations) != size:
-            ext = ["0"] * size
-            ext[0] = ext[-1] = "1"
-            network.ext_reservations = "".join(ext)
-
-    def _index(self, address: str) -> int:
-        return int(ipaddress.ip_address(address)) - int(self.net.network_address)
-
-    def contains(self, address: str) -> bool:
-        try:
-            return ipaddress.ip_address(address) in self.net
-        except ValueError:
-            return False
-
-    def is_reserved(self, address: str, external: bool = True) -> bool:
-        index = self._index(address)
-        if self.network.reservations[index] == "1":  # type: ignore[index]
-            return True
-        return external and self.network.ext_reservations[index] == "1"  # type: ignore[index]
-
-    def set(self, address: str, used: bool) -> None:
-        index = self._index(address)
-        bits = self.network.reservations or ""
-        self.network.reservations = bits[:index] + ("1" if used else "0") + bits[index + 1:]
-
-    def free_addresses(self) -> Iterator[str]:
-        used = self.network.reservations or ""
-        ext = self.network.ext_reservations or ""
-        base = int(self.net.network_address)
-        for index, (a, b) in enumerate(zip(used, ext)):
-            if a == "0" and b == "0":
-                yield str(ipaddress.ip_address(base + index))

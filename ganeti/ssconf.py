@@ -208,11 +208,25 @@ def write_files(values: Mapping[str, str], paths: pathutils.Paths | None = None)
     os.makedirs(paths.data_dir, mode=0o755, exist_ok=True)
     for key in sorted(values):
         value = _content(values[key])
-        data = value + "\n" if value else ""
-        io.write_file_atomic(paths.ssconf_file(key), data, mode=FILE_MODE)
+        data = (value + "\n" if value else "").encode("utf-8")
+        path = paths.ssconf_file(key)
+        # Most pushes change one or two keys: leave identical files alone.
+        if not _same_file(path, data):
+            io.write_file_atomic(path, data, mode=FILE_MODE)
     for key in _present_keys(paths):
         if key not in values:
             os.unlink(paths.ssconf_file(key))
+
+
+def _same_file(path: str, data: bytes) -> bool:
+    """Whether ``path`` holds exactly ``data`` with the ssconf file mode."""
+    try:
+        with open(path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_mode & 0o7777 != FILE_MODE:
+                return False
+            return handle.read(len(data) + 1) == data
+    except OSError:
+        return False
 
 
 def _present_keys(paths: pathutils.Paths) -> list[str]:

@@ -80,3 +80,15 @@ def run_parts(directory: str, env: dict[str, str],
 def hooks_runner(hpath: str, phase: str, env: dict[str, str]) -> list[HookResult]:
     """Run the hook point ``hpath`` in ``phase`` on this node."""
     return run_parts(pathutils.current().hooks_dir(hpath, phase), env)
+
+
+def hooks_runner_shortcut(hpath: str, phase: str, _env: dict[str, str]) -> list[HookResult] | None:
+    """``[]`` when the hook point's directory is missing or empty (nothing would
+    run, nothing would be reported), None when ``hooks_runner`` must run it."""
+    try:
+        with os.scandir(pathutils.current().hooks_dir(hpath, phase)) as entries:
+            return None if any(True for _ in entries) else []
+    except FileNotFoundError:
+        return []
+    except OSError:
+        return None  # hooks_runner reports it as it always does

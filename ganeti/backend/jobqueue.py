@@ -42,6 +42,17 @@ def jobqueue_update(file_name: str, content: list[object]) -> None:
     io.write_file_atomic(target, data, mode=QUEUE_FILE_MODE)
 
 
+def jobqueue_update_many(files: list[list[object]]) -> None:
+    """Replace several queue files, all names checked first, with one disk sync."""
+    paths = pathutils.current()
+    # A name given twice gets its last content.
+    resolved = {_queue_path(str(name), paths): encoding.decode(content)
+                for name, content in files}
+    for directory in {os.path.dirname(target) for target in resolved}:
+        os.makedirs(directory, mode=0o750, exist_ok=True)
+    io.write_files_atomic(list(resolved.items()), mode=QUEUE_FILE_MODE)
+
+
 def jobqueue_rename(renames: list[list[str]]) -> None:
     paths = pathutils.current()
     resolved = [(_queue_path(old, paths), _queue_path(new, paths)) for old, new in renames]

@@ -15,7 +15,8 @@ optional, as in Ganeti). A node that fails gets a warning naming the node,
 the file and the cause; the other nodes still get their copies.
 
 ``install_save_hook`` makes masterd push config.data and ssconf after every
-configuration save, as Ganeti's config writer does.
+configuration save, as Ganeti's config writer does, in rounds shared by
+concurrent saves (``ConfigPusher``); ssconf only when a value changed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import grp
 import logging
 import os
 import pwd
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -218,13 +220,34 @@ def distribute_config_and_ssconf(context: MasterContext,
 
     The master writes its own ssconf directly; returns the failure messages.
     """
-    targets = _targets(context, None)
+    return _distribute(context, _targets(context, None), feedback_fn)
+
+
+def _distribute(context: MasterContext, targets: _Targets,
+                feedback_fn: Callable[[str], None] | None = None,
+                with_ssconf: bool = True) -> list[str]:
     distributor = Distributor(context, feedback_fn)
-    _write_own_ssconf(context, targets.values, distributor)
     others = [node for node in targets.all_nodes if node.name != targets.master]
-    distributor.write_ssconf(targets.values, others)
-    distributor.upload(CLUSTER_PATHS.config_file,
-                       [node for node in targets.candidates if node.name != targets.master])
+    candidates = [node for node in targets.candidates if node.name != targets.master]
+    # config.data and ssconf are independent: send them side by side.
+    upload_errors: list[BaseException] = []
+
+    def upload() -> None:
+        try:
+            distributor.upload(CLUSTER_PATHS.config_file, candidates)
+        except BaseException as err:  # re-raised in the caller's thread below
+            upload_errors.append(err)
+
+    uploader = threading.Thread(target=upload, name="config-upload", daemon=True)
+    uploader.start()
+    try:
+        if with_ssconf:
+            _write_own_ssconf(context, targets.values, distributor)
+            distributor.write_ssconf(targets.values, others)
+    finally:
+        uploader.join()
+    if upload_errors:
+        raise upload_errors[0]
     return distributor.failures
 
 
@@ -251,17 +274,74 @@ def redistribute_config(context: MasterContext, nodes: Iterable[str] | None = No
     return distributor.failures
 
 
-def install_save_hook(context: MasterContext) -> None:
+class ConfigPusher:
+    """Pushes config.data and ssconf after saves, in shared rounds.
+
+    ``push(serial)`` returns once a round that started after the save of
+    ``serial`` has finished: a thread that finds no round under way leads
+    one (with the newest configuration), threads arriving meanwhile wait
+    and the next of them leads the following round, which covers them all.
+    ssconf is sent only when a value changed since the last round that
+    reached every node (instance creations change only the instance list;
+    starts and stops change nothing there); config.data goes to the
+    candidates every round.
+    """
+
+    def __init__(self, context: MasterContext) -> None:
+        self.context = context
+        self._cond = threading.Condition()
+        self._running = False
+        self._pushed_serial = -1
+        self._ssconf_sent: dict[str, str] | None = None
+        self.rounds = 0  # for tests and benchmarks
+
+    def push(self, serial: int) -> None:
+        """Return once the configuration of ``serial`` (or newer) was pushed."""
+        with self._cond:
+            while True:
+                if self._pushed_serial >= serial:
+                    return
+                if not self._running:
+                    self._running = True
+                    break
+                self._cond.wait()
+        pushed = -1
+        try:
+            pushed = self._round()
+        finally:
+            with self._cond:
+                self._running = False
+                self._pushed_serial = max(self._pushed_serial, pushed)
+                self.rounds += 1
+                self._cond.notify_all()
+
+    def _round(self) -> int:
+        # What is on disk now (config.data is read later, so it is at least
+        # this new); the in-memory serial may be ahead by saves being written.
+        durable = self.context.cfg.durable_serial()
+        targets = _targets(self.context, None)
+        with_ssconf = targets.values != self._ssconf_sent
+        failures = _distribute(self.context, targets, with_ssconf=with_ssconf)
+        if with_ssconf:
+            # After a failure the next round sends ssconf again.
+            self._ssconf_sent = None if failures else targets.values
+        return durable
+
+
+def install_save_hook(context: MasterContext) -> ConfigPusher:
     """After every save, push config.data and ssconf (failures are logged only:
     the save itself stands, and ``gnt-cluster verify`` reports stale copies)."""
+    pusher = ConfigPusher(context)
 
-    def after_save(_writer: ConfigWriter) -> None:
+    def after_save(writer: ConfigWriter) -> None:
         try:
-            distribute_config_and_ssconf(context)
+            # The save is on disk by now: push at least what the disk holds.
+            pusher.push(writer.durable_serial())
         except Exception:  # a save must never fail because a node is unreachable
             logger.exception("Distributing the configuration after a save failed")
 
     context.cfg.add_save_hook(after_save)
+    return pusher
 
 
 @lu_for(opcodes.OpClusterRedistConf)

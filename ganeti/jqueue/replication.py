@@ -2,8 +2,9 @@
 
 Job file writes and archive renames are handed to one background thread,
 so they never slow the submit path. Several writes of the same file that
-pile up while a round is under way collapse into the newest; updates go
-out before renames queued after them. A candidate that can't be reached
+pile up while a round is under way collapse into the newest; the files of
+a round go in one ``jobqueue_update_many`` call per candidate (one disk
+sync there), and updates go out before renames queued after them. A candidate that can't be reached
 only costs a warning in the log: the queue on the master stays the truth.
 """
 
@@ -21,7 +22,7 @@ TargetsFn = Callable[[], list[NodeAddress]]
 
 
 class QueueReplicator:
-    """Sends ``jobqueue_update`` / ``jobqueue_rename`` to the other candidates."""
+    """Sends ``jobqueue_update_many`` / ``jobqueue_rename`` to the other candidates."""
 
     def __init__(self, rpc: RpcClient | None, targets: TargetsFn) -> None:
         self._rpc = rpc
@@ -119,9 +120,9 @@ class QueueReplicator:
         targets = self._targets()
         if not targets or self._rpc is None:
             return
-        for file_name, data in updates.items():
-            self._report(self._rpc.call("jobqueue_update", targets,
-                                        [file_name, encoding.encode(data)]), file_name)
+        for chunk in _chunks(updates):
+            what = str(chunk[0][0]) if len(chunk) == 1 else "%d files" % len(chunk)
+            self._report(self._rpc.call("jobqueue_update_many", targets, [chunk]), what)
         if renames:
             self._report(self._rpc.call("jobqueue_rename", targets, [renames]), "renames")
         for procedure, args in calls:
@@ -134,3 +135,22 @@ class QueueReplicator:
                 logging.warning("Replicating job queue %s to %s failed: %s", what, node,
                                 result.error)
 
+
+#: Most content bytes per jobqueue_update_many call.
+CHUNK_BYTES = 4 * 1024 * 1024
+
+
+def _chunks(updates: dict[str, bytes]) -> list[list[list[object]]]:
+    """The round's updates as [[name, encoded content], …] lists of bounded size."""
+    chunks: list[list[list[object]]] = []
+    current: list[list[object]] = []
+    size = 0
+    for file_name, data in updates.items():
+        if current and size + len(data) > CHUNK_BYTES:
+            chunks.append(current)
+            current, size = [], 0
+        current.append([file_name, encoding.encode(data)])
+        size += len(data)
+    if current:
+        chunks.append(current)
+    return chunks

@@ -11,8 +11,6 @@ fsync per file.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -24,17 +22,6 @@ from ganeti.utils import io
 
 JOB_FILE_MODE = 0o640
 QUEUE_VERSION = 1
-
-
-def _load_syncfs() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return None
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    return getattr(libc, "syncfs", None)
-
-
-_SYNCFS = _load_syncfs()
 
 
 @dataclass
@@ -109,42 +96,16 @@ class GroupCommitter:
         for entry in batch:
             latest[entry.path] = entry
         durable = any(e.durable for e in batch)
-        temps: list[tuple[_Write, str]] = []
         try:
-            for entry in latest.values():
-                tmp = "%s.tmp%d" % (entry.path, threading.get_ident())
-                with open(tmp, "wb") as handle:
-                    os.fchmod(handle.fileno(), JOB_FILE_MODE)
-                    handle.write(entry.data)
-                    if durable and _SYNCFS is None:
-                        os.fsync(handle.fileno())
-                temps.append((entry, tmp))
-            if durable and _SYNCFS is not None:
-                self._syncfs()
-            for entry, tmp in temps:
-                os.rename(tmp, entry.path)
-            if durable:
-                io.fsync_dir(self._directory)
+            io.write_files_atomic([(e.path, e.data) for e in latest.values()],
+                                  mode=JOB_FILE_MODE, durable=durable)
             self.flushes += 1
         except OSError as err:
-            for _entry, tmp in temps:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
             failure = errors.JobQueueError("Writing the job queue failed: %s" % err)
             for entry in batch:
                 entry.error = failure
         for entry in batch:
             entry.done.set()
-
-    def _syncfs(self) -> None:
-        assert _SYNCFS is not None
-        fd = os.open(self._directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            if _SYNCFS(fd) != 0:
-                err = ctypes.get_errno()
-                raise OSError(err, os.strerror(err))
-        finally:
-            os.close(fd)
 
 
 class JobStorage:

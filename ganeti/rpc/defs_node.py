@@ -13,6 +13,8 @@ Job queue file names are relative to the queue directory.
 
 from __future__ import annotations
 
+import dataclasses
+
 from ganeti import constants, ht
 from ganeti.rpc.encoding import TEncodedData
 from ganeti.rpc.procedure import Arg, Isolation, Procedure, Timeout
@@ -119,6 +121,11 @@ QUEUE_PROCEDURES: tuple[Procedure, ...] = (
            Arg("content", TEncodedData, "the content")),
           ht.TNone, "Replace a job queue file (replication to master candidates).",
           Timeout.FAST),
+    _proc(_QUEUE, "jobqueue_update_many",
+          (Arg("files", ht.TListOf(ht.TTupleOf(TQueueFileName, TEncodedData)),
+               "[file name, content] pairs inside the queue directory"),),
+          ht.TNone, "Replace several job queue files with one disk sync (replication "
+          "to master candidates, a round at a time).", Timeout.FAST),
     _proc(_QUEUE, "jobqueue_rename",
           (Arg("renames", ht.TListOf(ht.TTupleOf(TQueueFileName, TQueueFileName)),
                "[old, new] pairs inside the queue directory"),),
@@ -142,6 +149,10 @@ HOOK_PROCEDURES: tuple[Procedure, ...] = (
           "returns [script, HKR_* status, output] for each.",
           Timeout.NORMAL, Isolation.CHILD),
 )
+# An empty or missing hooks directory is answered without a child process.
+HOOK_PROCEDURES = tuple(
+    dataclasses.replace(proc, shortcut="%s:hooks_runner_shortcut" % _HOOKS)
+    for proc in HOOK_PROCEDURES)
 
 #: Test procedures (OpTestDelay's on_nodes; callers pass a timeout above the delay).
 TEST_PROCEDURES: tuple[Procedure, ...] = (
@@ -187,3 +198,69 @@ ROLE_PROCEDURES: tuple[Procedure, ...] = (
 )
 
 PROCEDURES += ROLE_PROCEDURES
+
+_STORAGE = "ganeti.backend.storage"
+
+#: The cluster's master network parameters (Ganeti's MasterNetworkParameters).
+TMasterParams = ht.TStrictDict(True, {
+    "ip": ht.TNonEmptyString,
+    "netmask": ht.TIntRange(1, 128),
+    "netdev": ht.TRegex(r"^[A-Za-z0-9_.:@-]{1,15}$", "a network device name"),
+    "ip_family": ht.TElemOf([constants.IP4_FAMILY, constants.IP6_FAMILY]),
+})
+
+#: The master IP on the master network device.
+MASTER_IP_PROCEDURES: tuple[Procedure, ...] = (
+    _proc(_NODE, "node_activate_master_ip",
+          (Arg("master_params", TMasterParams, "the master IP, netmask, device and family"),
+           Arg("use_external_mip_script", ht.TBool,
+               "run the administrator's master-ip-setup script instead of ip addr")),
+          ht.TString,
+          "Add the master IP on the master network device (nothing if already there), "
+          "between the master-ip-turnup hooks; returns what was done.",
+          Timeout.FAST, Isolation.CHILD),
+    _proc(_NODE, "node_deactivate_master_ip",
+          (Arg("master_params", TMasterParams, "the master IP, netmask, device and family"),
+           Arg("use_external_mip_script", ht.TBool,
+               "run the administrator's master-ip-setup script instead of ip addr")),
+          ht.TString,
+          "Remove the master IP from the master network device (nothing if absent), "
+          "between the master-ip-turndown hooks; returns what was done.",
+          Timeout.FAST, Isolation.CHILD),
+)
+
+PROCEDURES += MASTER_IP_PROCEDURES
+
+_STORAGE_UNIT_ARGS = (
+    Arg("storage_type", ht.TElemOf(constants.STORAGE_TYPES), "storage type"),
+    Arg("args", ht.TList, "type-specific arguments (e.g. storage directories)"),
+    Arg("name", ht.TNonEmptyString, "the storage unit"),
+)
+
+#: Changing storage units and listing logical volumes (gnt-node modify-storage,
+#: repair-storage, volumes).
+STORAGE_UNIT_PROCEDURES: tuple[Procedure, ...] = (
+    _proc(_STORAGE, "storage_modify",
+          (*_STORAGE_UNIT_ARGS,
+           Arg("changes", ht.TDictOf(ht.TElemOf([constants.SF_ALLOCATABLE]), ht.TBool),
+               "field -> new value")),
+          ht.TNone, "Change fields of a storage unit (an LVM PV's allocatable flag).",
+          Timeout.NORMAL, Isolation.CHILD),
+    _proc(_STORAGE, "storage_execute",
+          (*_STORAGE_UNIT_ARGS,
+           Arg("op", ht.TElemOf([constants.SO_FIX_CONSISTENCY]), "the operation")),
+          ht.TString,
+          "Run an operation on a storage unit (fix-consistency: vgreduce --removemissing "
+          "on a volume group); returns what was done.",
+          Timeout.NORMAL, Isolation.CHILD),
+    _proc(_STORAGE, "node_volumes", (),
+          ht.TListOf(ht.TStrictDict(True, {constants.VF_NAME: ht.TString,
+                                           constants.VF_VG: ht.TString,
+                                           constants.VF_SIZE: ht.TNonNegativeInt,
+                                           constants.VF_DEV: ht.TString})),
+          "The node's logical volumes, one entry per physical device: name, vg, size "
+          "(MiB), dev.",
+          Timeout.FAST, Isolation.CHILD),
+)
+
+PROCEDURES += STORAGE_UNIT_PROCEDURES

@@ -59,15 +59,26 @@ class Procedure:
     timeout: Timeout = Timeout.NORMAL
     isolation: Isolation = Isolation.THREAD
     doc: str = ""
+    #: "module:function" noded runs inline first, with the same arguments: a
+    #: result other than None is the answer, without the isolation's cost
+    #: (e.g. hooks_runner with no hook scripts needs no child process).
+    shortcut: str = ""
     _cache: dict[str, Callable[..., Any]] = field(default_factory=dict, compare=False,
                                                   repr=False)
 
     def backend_function(self) -> Callable[..., Any]:
         """The implementing function (imported on first use)."""
-        if "fn" not in self._cache:
-            module_name, _, attr = self.backend.partition(":")
-            self._cache["fn"] = getattr(importlib.import_module(module_name), attr)
-        return self._cache["fn"]
+        return self._function("fn", self.backend)
+
+    def shortcut_function(self) -> Callable[..., Any] | None:
+        """The inline shortcut (imported on first use), None if there is none."""
+        return self._function("shortcut", self.shortcut) if self.shortcut else None
+
+    def _function(self, key: str, spec: str) -> Callable[..., Any]:
+        if key not in self._cache:
+            module_name, _, attr = spec.partition(":")
+            self._cache[key] = getattr(importlib.import_module(module_name), attr)
+        return self._cache[key]
 
     def check_args(self, values: list[Any]) -> None:
         """Raise ``TypeEnforcementError`` naming the first bad argument."""

@@ -19,6 +19,7 @@ from ganeti.rpc.procedure import Procedure
 DEFINITION_MODULES = (
     "ganeti.rpc.defs_node",
     "ganeti.rpc.defs_instance",
+    "ganeti.rpc.defs_export",
 )
 
 

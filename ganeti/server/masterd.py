@@ -24,12 +24,16 @@ import logging
 import os
 import socket
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ganeti import constants, daemon, errors, masterfailover, netutils, pathutils, ssconf
 from ganeti.config import ConfigWriter
 from ganeti.daemon import Daemon, run_daemon
 from ganeti.server.luxi_server import LuxiMethods, LuxiServer
 from ganeti.utils import argtypes
+
+if TYPE_CHECKING:
+    from ganeti.context import MasterContext
 
 logger = logging.getLogger("ganeti.masterd")
 
@@ -163,6 +167,8 @@ class MasterDaemon(Daemon):
         # Every configuration save pushes config.data and ssconf to the nodes.
         from ganeti.cmdlib.cluster_redist import install_save_hook
         install_save_hook(context)
+        # As Ganeti's masterd: the master IP comes up with the master (a failure is logged).
+        await asyncio.get_running_loop().run_in_executor(None, _activate_master_ip, context)
         queue = JobQueue(context, worker_count=options.workers)
         context.jobqueue = queue
         queue.start()
@@ -183,6 +189,19 @@ class MasterDaemon(Daemon):
             close_rpc = getattr(context.rpc, "close", None)
             if close_rpc is not None:
                 await loop.run_in_executor(None, close_rpc)
+
+
+def _activate_master_ip(context: MasterContext) -> None:
+    from ganeti.cmdlib.cluster_masterip import activate_at_startup
+
+    with context.cfg.locked():
+        cluster = context.cfg.get_cluster_info()
+        master = context.node_address(context.cfg.get_master_node())
+    problem = activate_at_startup(context.rpc, master, cluster)
+    if problem is not None:
+        logger.error("%s", problem)
+    else:
+        logger.info("Master IP %s active on %s", cluster.master_ip, master.name)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,10 +12,13 @@ from ganeti.rpc.procedure import Arg, Isolation, Procedure, Timeout
 
 NODE_PROCEDURES = {
     "version", "node_info", "node_verify", "upload_file", "write_ssconf_files",
-    "jobqueue_update", "jobqueue_rename", "jobqueue_purge", "jobqueue_set_drain_flag",
+    "jobqueue_update", "jobqueue_update_many", "jobqueue_rename", "jobqueue_purge",
+    "jobqueue_set_drain_flag",
     "hooks_runner", "master_node_name", "node_leave_cluster", "test_delay",
     "config_read", "node_stop_master", "jobqueue_get_drain_flag",
     "node_demote_from_mc", "node_ensure_daemon",
+    "node_activate_master_ip", "node_deactivate_master_ip",
+    "storage_modify", "storage_execute", "node_volumes",
 }
 
 
