@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import ipaddress
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -355,6 +356,57 @@ def _check_instances(cluster: Cluster, instances: Mapping[str, Instance],
         if disk_uuid not in disk_owner:
             add("%s: no instance lists it in its field 'disks'" % disk.describe())
         _check_disk_nodes(disk, node_set, disk.describe, add)
+
+
+def verify_network_pools(data: ConfigData) -> list[str]:
+    """Disagreements between the networks' address pools and the instances' NICs.
+
+    Reported by ``gnt-cluster verify`` but not a reason to refuse loading or
+    saving: a stale reservation (which Ganeti itself could leave behind) must
+    not stop a cluster.
+    """
+    problems: list[str] = []
+    holders: dict[tuple[str, str], str] = {}
+    for inst in data.instances.values():
+        for index, nic in enumerate(inst.nics):
+            if nic.network and nic.ip:
+                holders[(nic.network, nic.ip)] = "Instance %r NIC %d" % (inst.name, index)
+    for net_uuid, net in data.networks.items():
+        try:
+            subnet = ipaddress.IPv4Network(net.network, strict=False)
+        except ValueError:
+            continue  # the type and reference checks report it
+        base = int(subnet.network_address)
+        bits = net.reservations or ""
+        if bits and len(bits) != subnet.num_addresses:
+            problems.append("%s: field 'reservations' has %d entries for the %d addresses of %s"
+                            % (net.describe(), len(bits), subnet.num_addresses, subnet))
+            continue
+        for index, bit in enumerate(bits):
+            address = str(ipaddress.IPv4Address(base + index))
+            if bit == "1" and (net_uuid, address) not in holders:
+                problems.append("%s: IP %s is reserved for an instance but no NIC holds it"
+                                % (net.describe(), address))
+        if net.gateway and ipaddress.IPv4Address(net.gateway) not in subnet:
+            problems.append("%s: gateway %s is outside the network %s"
+                            % (net.describe(), net.gateway, subnet))
+    for (net_uuid, address), where in sorted(holders.items()):
+        net = data.networks.get(net_uuid)
+        if net is None:
+            continue  # reported as an unknown network
+        try:
+            subnet = ipaddress.IPv4Network(net.network, strict=False)
+            inside = ipaddress.ip_address(address) in subnet
+        except ValueError:
+            continue
+        if not inside:
+            continue
+        index = int(ipaddress.IPv4Address(address)) - int(subnet.network_address)
+        bits = net.reservations or ""
+        if index >= len(bits) or bits[index] != "1":
+            problems.append("%s: IP %s is in the pool of %s but not reserved there"
+                            % (where, address, net.describe()))
+    return problems
 
 
 def _check_disk_nodes(disk: Disk, node_set: Any, where: Any, add: Any) -> None:

@@ -77,6 +77,10 @@ class ReservationError(GenericError):
     """A resource (MAC, IP, name) is already reserved or in use."""
 
 
+class AddressPoolError(GenericError):
+    """A network's address pool refused an operation (full, outside, taken)."""
+
+
 class SsconfError(GenericError):
     """An ssconf file is missing or malformed."""
 
@@ -127,6 +131,10 @@ class BlockDeviceError(GenericError):
 
 class FileStoragePathError(GenericError):
     """A file storage path is outside the allowed directories."""
+
+
+class ExportError(GenericError):
+    """An instance export or its files (gnt-backup) on a node."""
 
 
 class RemoteError(GenericError):

@@ -14,7 +14,8 @@ primary did not answer), ERROR_nodeoffline (the primary is marked offline).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import operator
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
 
 #: Fields that need the nodes' live data.
 LIVE_FIELDS = frozenset(["oper_state", "oper_ram", "oper_vcpus", "status", "console"])
-#: What ``gnt-instance list`` shows without ``-o`` (Ganeti's).
-DEFAULT_FIELDS = ("name", "hypervisor", "os", "pnode", "status", "oper_ram")
 #: Per-index fields for this many disks/NICs (Ganeti declares a fixed number too).
 MAX_INDEXED = 8
 
@@ -50,6 +49,62 @@ class InstanceRow:
     live_node: str | None = None
     #: The primary node answered all_instances_info.
     pnode_answered: bool = False
+    #: Network UUID -> name, for the NICs' network name fields.
+    network_names: dict[str, str] = field(default_factory=dict)
+    #: Filled parameters, shared by the rows of one query (None: this row's own).
+    params: FilledParams | None = None
+
+    def filled(self) -> FilledParams:
+        if self.params is None:
+            self.params = FilledParams(self.cluster)
+        return self.params
+
+
+def _layer_key(values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """A hashable form of a parameter layer (None if a value is not hashable)."""
+    if not values:
+        return ()
+    key = tuple(sorted(values.items()))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+class FilledParams:
+    """Instances' filled parameters, computed once per distinct own-parameter layer.
+
+    Most instances of a cluster override nothing or the same few values, so a
+    query over a thousand instances fills a handful of parameter sets rather
+    than a thousand (the cluster's ``fill_*`` do the layering and checks).
+    The dicts returned are shared: read them, never change them.
+    """
+
+    def __init__(self, cluster: objects.Cluster) -> None:
+        self.cluster = cluster
+        self._cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def _get(self, kind: str, extra: tuple[Any, ...], layer: Mapping[str, Any],
+             fill: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        key = _layer_key(layer)
+        if key is None:
+            return fill()
+        full = (kind, *extra, key)
+        found = self._cache.get(full)
+        if found is None:
+            found = self._cache[full] = fill()
+        return found
+
+    def beparams(self, inst: objects.Instance) -> dict[str, Any]:
+        return self._get("be", (), inst.beparams, lambda: self.cluster.fill_beparams(inst))
+
+    def hvparams(self, inst: objects.Instance) -> dict[str, Any]:
+        return self._get("hv", (inst.hypervisor, inst.os), inst.hvparams,
+                         lambda: self.cluster.fill_hvparams(inst))
+
+    def nicparams(self, nic: objects.NIC) -> dict[str, Any]:
+        return self._get("nic", (), nic.nicparams, lambda: self.cluster.fill_nicparams(nic))
 
 
 def instance_status(row: InstanceRow) -> str:
@@ -78,7 +133,7 @@ def instance_status(row: InstanceRow) -> str:
 # -- getters ----------------------------------------------------------------------------
 
 def _attr(name: str) -> Callable[[InstanceRow], Any]:
-    return lambda row: getattr(row.inst, name)
+    return operator.attrgetter("inst." + name)
 
 
 def _check_live(row: InstanceRow) -> None:
@@ -111,11 +166,11 @@ def _template(row: InstanceRow) -> str:
 
 
 def _filled_be(row: InstanceRow) -> dict[str, Any]:
-    return row.cluster.fill_beparams(row.inst)
+    return row.filled().beparams(row.inst)
 
 
 def _filled_hv(row: InstanceRow) -> dict[str, Any]:
-    return row.cluster.fill_hvparams(row.inst)
+    return row.filled().hvparams(row.inst)
 
 
 def _filled_os(row: InstanceRow) -> dict[str, Any]:
@@ -132,8 +187,14 @@ def _indexed(items: Callable[[InstanceRow], list[Any]], index: int,
     return getter
 
 
+def _network_name(row: InstanceRow, nic: objects.NIC) -> str | None:
+    if not nic.network:
+        return None
+    return row.network_names.get(nic.network, nic.network)
+
+
 def _nic_param(row: InstanceRow, nic: objects.NIC, key: str) -> Any:
-    return row.cluster.fill_nicparams(nic).get(key)
+    return row.filled().nicparams(nic).get(key)
 
 
 def _disk_fields() -> list[QueryField]:
@@ -197,7 +258,7 @@ def _nic_fields() -> list[QueryField]:
     def bridges(row: InstanceRow) -> list[Any]:
         result = []
         for nic in row.inst.nics:
-            params = row.cluster.fill_nicparams(nic)
+            params = row.filled().nicparams(nic)
             result.append(params.get(paramdefs.NIC_LINK)
                           if params.get(paramdefs.NIC_MODE) == constants.NIC_MODE_BRIDGED
                           else None)
@@ -224,11 +285,20 @@ def _nic_fields() -> list[QueryField]:
                    "List containing each network interface's VLAN"),
         QueryField("nic.bridges", "NIC_bridges", other, bridges,
                    "List containing each network interface's bridge"),
+        QueryField("nic.networks", "NIC_networks", other,
+                   lambda row: [n.network for n in row.inst.nics],
+                   "List containing each interface's network"),
+        QueryField("nic.networks.names", "NIC_networks_names", other,
+                   lambda row: [_network_name(row, n) for n in row.inst.nics],
+                   "List containing the name of each interface's network"),
         QueryField("ip", "IP_address", text, _indexed(nics, 0, lambda n: n.ip),
                    "IP address of 1st network interface (legacy name)"),
         QueryField("mac", "MAC_address", text, _indexed(nics, 0, lambda n: n.mac),
                    "MAC address of 1st network interface (legacy name)"),
     ]
+    def network_name(index: int) -> Callable[[InstanceRow], Any]:
+        return lambda row: _indexed(nics, index, lambda nic: _network_name(row, nic))(row)
+
     for i in range(MAX_INDEXED):
         def param(key: str, index: int = i) -> Callable[[InstanceRow], Any]:
             return lambda row: _indexed(nics, index,
@@ -252,6 +322,11 @@ def _nic_fields() -> list[QueryField]:
                        "Link of %s network interface" % _nth(i)),
             QueryField("nic.vlan/%d" % i, "NicVLAN/%d" % i, text, param(paramdefs.NIC_VLAN),
                        "VLAN of %s network interface" % _nth(i)),
+            QueryField("nic.network/%d" % i, "NicNetwork/%d" % i, text,
+                       _indexed(nics, i, lambda n: n.network),
+                       "Network of %s network interface" % _nth(i)),
+            QueryField("nic.network.name/%d" % i, "NicNetworkName/%d" % i, text,
+                       network_name(i), "Network name of %s network interface" % _nth(i)),
         ]
     return fields
 
@@ -387,6 +462,8 @@ def instance_rows(cfg: ConfigWriter) -> list[InstanceRow]:
         nodes = data.nodes
         groups = data.nodegroups
         all_disks = data.disks
+        network_names = {uuid: net.name for uuid, net in data.networks.items()}
+        params = FilledParams(cluster)
         rows = []
         for inst in data.instances.values():
             disks = [all_disks[d] for d in inst.disks if d in all_disks]
@@ -401,7 +478,8 @@ def instance_rows(cfg: ConfigWriter) -> list[InstanceRow]:
             group = groups.get(pnode.group) if pnode is not None else None
             rows.append(InstanceRow(inst, cluster, disks, pnode, snodes,
                                     group.name if group is not None else None,
-                                    group.uuid if group is not None else None))
+                                    group.uuid if group is not None else None,
+                                    network_names=network_names, params=params))
     rows.sort(key=lambda row: row.inst.name)
     return rows
 

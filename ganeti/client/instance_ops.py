@@ -131,6 +131,8 @@ def modify(options: argparse.Namespace) -> int:
         op["offline"] = options.offline
     if len(op) == 4:
         raise cli.UsageError("Please give at least one of the parameters to change")
+    if not options.conflicts_check:
+        op["conflicts_check"] = False
     changes = _submit(op, options) or []
     cli.to_stdout("Modified instance %s" % options.instance)
     for name, value in changes:
@@ -271,6 +273,8 @@ COMMANDS: dict[str, Command] = {
                 help="backend parameters (memory, maxmem, minmem, vcpus, …)"),
             opt("--net", dest="nics", type=_device_mod("net"), action="append", default=[],
                 metavar="add|N:remove|N:PARAMS", help="add, remove or change a NIC"),
+            opt("--no-conflicts-check", dest="conflicts_check", action="store_false",
+                help="do not check for IP conflicts"),
             opt("--disk", dest="disks", type=_device_mod("disk"), action="append",
                 default=[], metavar="add:size=S|N:remove", help="add or remove a disk"),
             opt("-o", "--os-type", dest="os_name", default=None, metavar="OS",

@@ -18,7 +18,7 @@ from typing import Any
 
 from ganeti import constants, errors, locking, netutils, objects, opcodes, paramdefs
 from ganeti.cmdlib import instance_utils as iu
-from ganeti.cmdlib import lu_for, os_params
+from ganeti.cmdlib import lu_for, nic_networks, os_params
 from ganeti.cmdlib.base import FeedbackFn, LogicalUnit
 
 
@@ -257,6 +257,15 @@ class LUInstanceSetParams(_InstanceLU):
             raise errors.OpPrereqError("No changes submitted", errors.ECODE_INVAL)
 
     def check_prereq(self) -> None:
+        self.ec_id = "modify-%s" % self.owner
+        try:
+            self._check_changes()
+        except BaseException:
+            # Nothing stays reserved (MACs, addresses) for a refused change.
+            self.cfg.release_reservations(self.ec_id)
+            raise
+
+    def _check_changes(self) -> None:
         cfg = self.cfg
         cluster = cfg.get_cluster_info()
         self.new = copy.deepcopy(self.inst)
@@ -322,7 +331,9 @@ class LUInstanceSetParams(_InstanceLU):
 
     def _prereq_nics(self, new: objects.Instance) -> None:
         cluster = self.cfg.get_cluster_info()
-        ec_id = "modify-%s" % self.owner
+        ec_id = self.ec_id
+        pnode = self.cfg.get_node_info(new.primary_node)
+        conflicts_check = bool(self.op.get("conflicts_check", True))
         for action, ident, params in _normalize_mods(self.op.get("nics") or []):
             if action == constants.DDM_ADD:
                 nicparams = {k: params[k] for k in (constants.INIC_MODE, constants.INIC_LINK)
@@ -332,16 +343,18 @@ class LUInstanceSetParams(_InstanceLU):
                 except errors.GenericError as err:
                     raise errors.OpPrereqError("NIC to add: %s" % err,
                                                errors.ECODE_INVAL) from None
+                index = len(new.nics) if ident in (-1, None) else int(ident)
+                nic = objects.NIC(name=params.get(constants.INIC_NAME) or None,
+                                  nicparams=nicparams)
+                nic_networks.modify_nic_network(self, index, nic, params, pnode, ec_id,
+                                                conflicts_check)
                 mac = params.get(constants.INIC_MAC) or constants.VALUE_AUTO
                 if mac in (constants.VALUE_AUTO, constants.VALUE_GENERATE):
-                    mac = self.cfg.generate_mac(ec_id)
+                    mac = self.cfg.generate_mac(ec_id, nic.network)
                 else:
                     self.cfg.reserve_mac(mac, ec_id)
-                nic = objects.NIC(uuid=self.cfg.generate_uuid(ec_id), mac=mac,
-                                  ip=params.get(constants.INIC_IP) or None,
-                                  name=params.get(constants.INIC_NAME) or None,
-                                  nicparams=nicparams)
-                index = len(new.nics) if ident in (-1, None) else int(ident)
+                nic.mac = mac
+                nic.uuid = self.cfg.generate_uuid(ec_id)
                 new.nics.insert(index, nic)
                 self.changes.append(("nic.%d" % index, "add:mac=%s" % mac))
             elif action == constants.DDM_REMOVE:
@@ -351,6 +364,8 @@ class LUInstanceSetParams(_InstanceLU):
             elif action == constants.DDM_MODIFY:
                 index = _device_index("NIC", ident, new.nics)
                 nic = new.nics[index]
+                nic_networks.modify_nic_network(self, index, nic, params, pnode, ec_id,
+                                                conflicts_check)
                 for key in (constants.INIC_MODE, constants.INIC_LINK):
                     if key in params:
                         nic.nicparams = paramdefs.updated_params(nic.nicparams,
@@ -360,7 +375,7 @@ class LUInstanceSetParams(_InstanceLU):
                 except errors.GenericError as err:
                     raise errors.OpPrereqError("NIC %d: %s" % (index, err),
                                                errors.ECODE_INVAL) from None
-                for key in (constants.INIC_MAC, constants.INIC_IP, constants.INIC_NAME):
+                for key in (constants.INIC_MAC, constants.INIC_NAME):
                     if key in params:
                         setattr(nic, key, params[key] or None)
                 self.changes += [("nic.%s/%d" % (k, index), v) for k, v in sorted(params.items())]
@@ -405,10 +420,15 @@ class LUInstanceSetParams(_InstanceLU):
 
     def exec(self, feedback_fn: FeedbackFn) -> Any:
         inst, new = self.inst, self.new
+        old_nics = list(inst.nics)
         for field in ("hvparams", "beparams", "os", "osparams", "osparams_private", "nics",
                       "admin_state"):
             setattr(inst, field, getattr(new, field))
-        self.cfg.update(inst)
+        try:
+            # The networks' pools follow the NICs' addresses in the same save.
+            self.cfg.update(inst, old_nics=old_nics)
+        finally:
+            self.cfg.release_reservations(self.ec_id)
         for disk in self.disks_to_remove:
             iu.remove_disks(self, inst, [disk], ignore_failures=True)
             self.cfg.remove_instance_disk(iu.instance_uuid(inst), disk.uuid or "")

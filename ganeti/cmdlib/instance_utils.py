@@ -20,7 +20,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ganeti import constants, errors, locking, objects, paramdefs
+from ganeti import constants, errors, locking, network, objects, paramdefs
 from ganeti.cmdlib.base import LogicalUnit
 from ganeti.rpc.client import NodeAddress, RpcResult
 
@@ -140,6 +140,9 @@ def instance_rpc_dict(cfg: ConfigWriter, inst: objects.Instance,
     for nic in inst.nics:
         nic_data = nic.to_dict()
         nic_data["nicparams"] = cluster.fill_nicparams(nic)
+        netinfo = _netinfo(cfg, nic)
+        if netinfo is not None:
+            nic_data["netinfo"] = netinfo
         data["nics"].append(nic_data)
     data["primary_node_uuid"] = inst.primary_node
     data["primary_node"] = node_name(cfg, inst.primary_node)
@@ -150,6 +153,14 @@ def instance_rpc_dict(cfg: ConfigWriter, inst: objects.Instance,
                 secondaries.append(uuid)
     data["secondary_nodes"] = [node_name(cfg, uuid) for uuid in secondaries]
     return data
+
+
+def _netinfo(cfg: ConfigWriter, nic: objects.NIC) -> dict[str, Any] | None:
+    """The network of a NIC as a dictionary (Ganeti's ``netinfo``), if it has one."""
+    if not nic.network:
+        return None
+    net = cfg.get_networks().get(nic.network)
+    return net.to_dict() if net is not None else None
 
 
 # -- disks -----------------------------------------------------------------------------------
@@ -479,6 +490,11 @@ def instance_hooks_env(cfg: ConfigWriter, inst: objects.Instance,
             values["BRIDGE"] = link
         for key, value in values.items():
             env["INSTANCE_NIC%d_%s" % (idx, key)] = "" if value is None else value
+        netinfo = _netinfo(cfg, nic)
+        if netinfo is not None:
+            env.update(network.hooks_env(netinfo, "INSTANCE_NIC%d_" % idx))
+        elif nic.network:
+            env["INSTANCE_NIC%d_NETWORK_NAME" % idx] = nic.network
     for idx, disk in enumerate(disks):
         values = {"SIZE": disk.size, "MODE": disk.mode, "NAME": disk.name, "UUID": disk.uuid,
                   "DEV_TYPE": disk.dev_type}

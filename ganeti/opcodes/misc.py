@@ -245,16 +245,22 @@ class OpNetworkRename(OpCode):
     OP_PARAMS = (p.NETWORK_NAME, p.NEW_NAME.with_doc("New name of the network"))
 
 
+def _or_none(param: Param) -> Param:
+    """``param`` also accepting "none" (Ganeti's value for "clear it")."""
+    return Param(param.name, ht.TOr(param.check, ht.TElemOf([constants.VALUE_NONE])),
+                 param.default, param.doc + " (\"none\" clears it)")
+
+
 class OpNetworkSetParams(OpCode):
     """Change a network's gateways, MAC prefix and reserved addresses."""
 
     SUMMARY_PARAM = "network_name"
     OP_PARAMS = (
         p.NETWORK_NAME,
-        p.NETWORK_GATEWAY4,
-        p.NETWORK_ADDRESS6,
-        p.NETWORK_GATEWAY6,
-        p.NETWORK_MAC_PREFIX,
+        _or_none(p.NETWORK_GATEWAY4),
+        _or_none(p.NETWORK_ADDRESS6),
+        _or_none(p.NETWORK_GATEWAY6),
+        _or_none(p.NETWORK_MAC_PREFIX),
         p.NETWORK_ADD_RESERVED_IPS.with_doc("External IP addresses to reserve"),
         p.opt("remove_reserved_ips", ht.TListOf(ht.TIPv4Address),
               "External IP addresses to release"),

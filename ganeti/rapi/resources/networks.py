@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ganeti import constants, opcodes
@@ -33,6 +34,14 @@ class Networks(ObjectListResource):
     URI_FORMAT = "/2/networks/%s"
     POST_OPCODE = opcodes.OpNetworkAdd
     POST_RENAME = {"name": "network_name"}
+
+    def build_opcode(self, method: str, body: Mapping[str, Any] | None = None,
+                     opcode: type[opcodes.OpCode] | None = None) -> opcodes.OpCode:
+        data = self.body_dict() if body is None else dict(body)
+        # Ganeti's client sends "tags": null when none are given (Ganeti: no tags).
+        if "tags" in data and data["tags"] is None:
+            del data["tags"]
+        return super().build_opcode(method, data, opcode)
 
 
 class Network(ObjectResource, _NetworkItem):
