@@ -12,15 +12,17 @@ master candidate that takes over:
    master (``master_node_name``); a strict majority of the configuration's
    nodes (this one included) must name the current master, otherwise this
    node's view of the cluster can't be trusted and nothing changes.
-4. The old master's RAPI and masterd are stopped if it answers
-   (``node_stop_master``); its configuration is read once more, since it
+4. If the old master answers, its master IP is taken down and its RAPI
+   and masterd are stopped (``node_deactivate_master_ip``,
+   ``node_stop_master``); its configuration is read once more, since it
    may have saved while we voted, and its job queue drain flag becomes
    this node's (a stale local flag does not survive the failover).
 5. The configuration names this node the master (serial bumped) and is
    pushed with ssconf to every node (RedistributeConfig's code).
 6. masterd (with ``--no-voting --yes-do-it`` when asked, so the flag is not
    lost on the way) and RAPI are started here through daemon-util; the job
-   queue is the copy the old master replicated to every candidate.
+   queue is the copy the old master replicated to every candidate. masterd
+   brings the master IP up here as it starts.
 
 The same vote guards masterd's start-up (``check_startup_vote``): a strict
 majority of the nodes must name this node, so an old master that comes
@@ -370,6 +372,7 @@ def _failover(paths: pathutils.Paths, node_name: str, local: ConfigCopy, rpc: Rp
         say("Vote passed: %d of %d nodes name %s as the master"
             % (tally.count(old_master), tally.total, old_master))
 
+    _deactivate_old_master_ip(rpc, best.data, old_master, port, say, warnings)
     stopped = _stop_old_master(rpc, best.data, old_master, port, say, warnings)
     if stopped is not None:
         # Stopped now, it can't save any more: its last word may be newer.
@@ -394,6 +397,27 @@ def _failover(paths: pathutils.Paths, node_name: str, local: ConfigCopy, rpc: Rp
     if start_daemons:
         result.started = start_master_daemons(paths, no_voting, port, say)
     return result
+
+
+def _deactivate_old_master_ip(rpc: RpcClient, data: ConfigData, old_master: str, port: int,
+                              say: FeedbackFn, warnings: list[str]) -> None:
+    """Take the master IP down on the old master if it answers (the new master's
+    masterd brings it up at start-up); an unreachable old master is a warning."""
+    from ganeti.cmdlib.cluster_masterip import change_master_ip
+
+    address = [a for a in node_addresses(data, port) if a.name == old_master]
+    if not address or not data.cluster.master_netdev:
+        return
+    result = change_master_ip(rpc, address[0], data.cluster, False, timeout=VOTE_TIMEOUT)
+    if result.success:
+        say("Old master %s: %s" % (old_master, result.payload))
+        return
+    message = ("Could not deactivate the master IP %s on the old master %s (%s: %s); if"
+               " it comes back, remove the address there by hand"
+               % (data.cluster.master_ip, old_master, result.kind, result.error))
+    logger.warning("%s", message)
+    say("Warning: " + message)
+    warnings.append(message)
 
 
 def _stop_old_master(rpc: RpcClient, data: ConfigData, old_master: str, port: int,

@@ -1,7 +1,11 @@
 """Node side of the procedures about the node itself.
 
-version, node_info, node_verify, master_node_name, node_leave_cluster.
-Storage and hypervisor figures come from ``ganeti.storage`` and
+version, node_info, node_verify, master_node_name, node_leave_cluster,
+the master failover and candidate role procedures, and the master IP
+(node_activate_master_ip / node_deactivate_master_ip: ``ip addr`` on the
+master network device, or the administrator's master-ip-setup script when
+the cluster sets use_external_mip_script, between the master-ip-turnup /
+master-ip-turndown local hooks). Storage and hypervisor figures come from ``ganeti.storage`` and
 ``ganeti.hypervisor``, imported when a caller asks for them.
 """
 
@@ -272,3 +276,160 @@ def node_ensure_daemon(daemon: str, run: bool) -> None:
     code = daemon_util.start(daemon, [], paths)
     if code != 0:
         raise errors.OpExecError("Starting %s failed with exit code %d" % (daemon, code))
+
+
+# -- master IP -------------------------------------------------------------------------
+
+#: The PATH the master IP commands and the administrator's script get.
+_MASTER_IP_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#: Seconds an ``ip``/``arping`` command or the external script may take.
+MASTER_IP_COMMAND_TIMEOUT = 60.0
+_START = "start"
+_STOP = "stop"
+
+
+def _master_ip_env(params: dict[str, Any]) -> dict[str, str]:
+    """The variables Ganeti's master-ip-setup script and hooks receive."""
+    version = 6 if params["ip_family"] == constants.IP6_FAMILY else 4
+    return {"MASTER_NETDEV": params["netdev"], "MASTER_IP": params["ip"],
+            "MASTER_NETMASK": str(params["netmask"]), "CLUSTER_IP_VERSION": str(version)}
+
+
+def _run(argv: list[str], what: str, env: dict[str, str] | None = None) -> str:
+    """Run a command with a clean environment; OpExecError naming ``what`` on failure."""
+    import subprocess
+
+    full_env = {"PATH": _MASTER_IP_PATH, "LC_ALL": "C", **(env or {})}
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, env=full_env,
+                                stdin=subprocess.DEVNULL, timeout=MASTER_IP_COMMAND_TIMEOUT,
+                                check=False)
+    except FileNotFoundError as err:
+        raise errors.OpExecError("Cannot %s: %s not found" % (what, argv[0])) from err
+    except subprocess.TimeoutExpired as err:
+        raise errors.OpExecError("Cannot %s: %s did not finish within %d seconds"
+                                 % (what, argv[0], MASTER_IP_COMMAND_TIMEOUT)) from err
+    if result.returncode != 0:
+        raise errors.OpExecError("Cannot %s: %s failed (exit code %d): %s"
+                                 % (what, " ".join(argv), result.returncode,
+                                    (result.stderr.strip() or result.stdout.strip()
+                                     or "no output")))
+    return result.stdout
+
+
+def configured_addresses(netdev: str | None = None) -> dict[str, list[str]]:
+    """Network device -> its addresses as ``ip/prefix`` (``ip -o addr show``)."""
+    argv = ["ip", "-o", "addr", "show"] + (["dev", netdev] if netdev else [])
+    out = _run(argv, "list the addresses of %s" % (netdev or "the network devices"))
+    found: dict[str, list[str]] = {}
+    for line in out.splitlines():
+        words = line.split()
+        # "<index>: <dev> inet|inet6 <ip>/<prefix> ..."
+        if len(words) >= 4 and words[2] in ("inet", "inet6"):
+            found.setdefault(words[1], []).append(words[3])
+    return found
+
+
+def _devices_with(ip: str) -> list[str]:
+    return sorted(dev for dev, addresses in configured_addresses().items()
+                  if any(address.split("/")[0] == ip for address in addresses))
+
+
+def _announce(params: dict[str, Any]) -> None:
+    """Gratuitous ARP / unsolicited neighbour advertisement, when the tool exists."""
+    import shutil
+
+    if params["netdev"] == "lo":
+        return
+    if params["ip_family"] == constants.IP6_FAMILY:
+        argv = ["ndisc6", "-q", "-r", "3", params["ip"], params["netdev"]]
+    else:
+        argv = ["arping", "-q", "-U", "-c", "3", "-I", params["netdev"], "-s", params["ip"],
+                params["ip"]]
+    if shutil.which(argv[0], path=_MASTER_IP_PATH) is None:
+        return
+    try:
+        _run(argv, "announce the master IP")
+    except errors.OpExecError as err:
+        logging.warning("%s", err)
+
+
+def _internal_master_ip(action: str, params: dict[str, Any]) -> str:
+    """Add or remove the master IP on its device with ``ip`` (Ganeti's default script)."""
+    ip, netdev, netmask = params["ip"], params["netdev"], params["netmask"]
+    address = "%s/%s" % (ip, netmask)
+    on_device = configured_addresses(netdev).get(netdev, [])
+    if action == _START:
+        holders = _devices_with(ip)
+        if holders:
+            return ("Master IP %s already configured on this machine (%s); nothing to do"
+                    % (ip, ", ".join(holders)))
+        argv = ["ip", "addr", "add", address, "dev", netdev]
+        if params["ip_family"] != constants.IP6_FAMILY:
+            argv += ["label", "%s:0" % netdev]
+        # preferred_lft 0: never chosen as the source address of the node's own traffic.
+        argv += ["preferred_lft", "0"]
+        _run(argv, "add the master IP %s on %s" % (address, netdev))
+        _announce(params)
+        return "Master IP %s added on %s" % (address, netdev)
+    if address not in on_device:
+        holders = _devices_with(ip)
+        if holders:
+            raise errors.OpExecError("Master IP %s is configured on %s, not as %s on %s; "
+                                     "not removing it" % (ip, ", ".join(holders), address,
+                                                          netdev))
+        return "Master IP %s not configured on this machine; nothing to do" % ip
+    _run(["ip", "addr", "del", address, "dev", netdev],
+         "remove the master IP %s from %s" % (address, netdev))
+    return "Master IP %s removed from %s" % (address, netdev)
+
+
+def _external_master_ip(action: str, env: dict[str, str]) -> str:
+    """Run the administrator's master-ip-setup script with Ganeti's variables."""
+    script = pathutils.current().external_master_setup_script
+    if not os.path.isfile(script) or not os.access(script, os.X_OK):
+        raise errors.OpExecError("The cluster uses an external master IP script, but %s is "
+                                 "missing or not executable" % script)
+    out = _run([script, action], "%s the master IP with %s" % (action, script), env)
+    return out.strip() or "%s %s done" % (script, action)
+
+
+def _master_ip_hooks(hooks_path: str, phase: str, env: dict[str, str]) -> list[str]:
+    """Run the local hook point; the failures, as 'script: output'."""
+    from ganeti.backend import hooks
+
+    hook_env = {"GANETI_" + key: value for key, value in env.items()}
+    hook_env.update({"GANETI_HOOKS_VERSION": str(constants.HOOKS_VERSION),
+                     "GANETI_HOOKS_PHASE": phase, "GANETI_HOOKS_PATH": hooks_path,
+                     "GANETI_DATA_DIR": pathutils.current().data_dir})
+    return ["%s: %s" % (name, output.strip())
+            for name, status, output in hooks.hooks_runner(hooks_path, phase, hook_env)
+            if status == constants.HKR_FAIL]
+
+
+def _change_master_ip(action: str, params: dict[str, Any], external: bool) -> str:
+    env = _master_ip_env(params)
+    hooks_path = (constants.HOOKS_PATH_MASTER_IP_TURNUP if action == _START
+                  else constants.HOOKS_PATH_MASTER_IP_TURNDOWN)
+    failures = _master_ip_hooks(hooks_path, constants.HOOKS_PHASE_PRE, env)
+    if failures:
+        raise errors.OpExecError("The %s pre hooks failed, master IP unchanged: %s"
+                                 % (hooks_path, "; ".join(failures)))
+    message = _external_master_ip(action, env) if external else \
+        _internal_master_ip(action, params)
+    for failure in _master_ip_hooks(hooks_path, constants.HOOKS_PHASE_POST, env):
+        logging.warning("%s post hook failed: %s", hooks_path, failure)
+    logging.info("%s", message)
+    return message
+
+
+def node_activate_master_ip(master_params: dict[str, Any],
+                            use_external_mip_script: bool) -> str:
+    """Bring up the cluster's master IP on this node; what was done."""
+    return _change_master_ip(_START, master_params, use_external_mip_script)
+
+
+def node_deactivate_master_ip(master_params: dict[str, Any],
+                              use_external_mip_script: bool) -> str:
+    """Take down the cluster's master IP on this node; what was done."""
+    return _change_master_ip(_STOP, master_params, use_external_mip_script)

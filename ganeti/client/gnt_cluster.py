@@ -10,14 +10,14 @@ import sys
 from collections.abc import Sequence
 
 from ganeti import cli
-from ganeti.client import cluster_failover, cluster_maint, cluster_setup
+from ganeti.client import cluster_disks, cluster_failover, cluster_maint, cluster_setup
 
 PROG = "gnt-cluster"
 
 
 def commands() -> dict[str, cli.Command]:
     merged: dict[str, cli.Command] = {}
-    for module in (cluster_setup, cluster_maint, cluster_failover):
+    for module in (cluster_setup, cluster_maint, cluster_failover, cluster_disks):
         for name, command in module.COMMANDS.items():
             if name in merged:
                 raise AssertionError("gnt-cluster sub-command '%s' defined twice" % name)

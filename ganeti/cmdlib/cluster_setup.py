@@ -7,6 +7,7 @@ from typing import Any
 from ganeti import constants, errors, netutils, opcodes
 from ganeti.cmdlib import lu_for
 from ganeti.cmdlib.base import FeedbackFn, LogicalUnit
+from ganeti.cmdlib.cluster_masterip import change_master_ip_or_warn
 
 
 class _ClusterLU(LogicalUnit):
@@ -70,6 +71,7 @@ class LUClusterDestroy(_ClusterLU):
 
     def exec(self, feedback_fn: FeedbackFn) -> Any:
         master = self.cfg.get_master_node_info()
+        change_master_ip_or_warn(self, self.cfg.get_cluster_info(), activate=False)
         self.log_info("Cluster %s may now be destroyed on its master %s",
                       self.cfg.get_cluster_name(), master.name)
         return master.name
@@ -107,9 +109,14 @@ class LUClusterRename(_ClusterLU):
     def exec(self, feedback_fn: FeedbackFn) -> Any:
         cluster = self.cfg.get_cluster_info()
         old_name = cluster.cluster_name
+        ip_changes = cluster.master_ip != self._new_ip
+        if ip_changes:
+            change_master_ip_or_warn(self, cluster, activate=False)
         cluster.cluster_name = self._new_name
         cluster.master_ip = self._new_ip
         self.cfg.update(cluster)
+        if ip_changes:
+            change_master_ip_or_warn(self, cluster, activate=True)
         from ganeti.cmdlib.cluster_redist import redistribute_config
 
         # Failures are reported through the feedback (job log) as warnings.
