@@ -127,3 +127,29 @@ def submit_or_send(ops: list[dict[str, Any]], options: argparse.Namespace,
     if getattr(options, "submit_only", False):
         raise cli.JobSubmittedException(job_id)
     return poll_job(client, job_id)
+
+
+def follow_submitted_jobs(client: luxi.Client, submitted: list[list[Any]],
+                          feedback: Feedback | None = print_log_entry) -> int:
+    """Follow the jobs an opcode submitted (its ``{"jobs": [[ok, id or error], …]}``),
+    showing their log lines; print each failure and return how many failed."""
+    failures = 0
+    for ok, value in submitted:
+        if not ok:
+            failures += 1
+            cli.to_stderr("Submitting a job failed: %s" % (value,))
+            continue
+        try:
+            poll_job(client, int(value), feedback)
+        except errors.GenericError as err:
+            failures += 1
+            cli.to_stderr("Job %s failed: %s" % (value, cli.format_error(err)[1]))
+    return failures
+
+
+def submit_and_follow(op: dict[str, Any], options: argparse.Namespace) -> tuple[Any, int]:
+    """Submit an opcode that submits jobs (node evacuate, change-group, …), then follow
+    those jobs; (the opcode's result, how many of its jobs failed)."""
+    client = get_client()
+    result = submit_or_send([op], options, client)[0]
+    return result, follow_submitted_jobs(client, result[constants.JOB_IDS_KEY])

@@ -103,6 +103,41 @@ ST_EXT = "ext"
 ST_BLOCK = "blockdev"
 STORAGE_TYPES = frozenset([ST_LVM_VG, ST_LVM_PV, ST_FILE, ST_SHARED_FILE, ST_GLUSTER,
                            ST_DISKLESS, ST_RADOS, ST_EXT, ST_BLOCK])
+#: The storage type behind each disk template (Ganeti's).
+MAP_DISK_TEMPLATE_STORAGE_TYPE = {
+    DT_PLAIN: ST_LVM_VG, DT_DRBD8: ST_LVM_VG, DT_FILE: ST_FILE,
+    DT_SHARED_FILE: ST_SHARED_FILE, DT_GLUSTER: ST_SHARED_FILE, DT_DISKLESS: ST_DISKLESS,
+    DT_RBD: ST_RADOS, DT_EXT: ST_EXT, DT_BLOCK: ST_BLOCK,
+}
+#: Storage types gnt-node list-storage can report on.
+STS_REPORT_NODE_STORAGE = frozenset([ST_FILE, ST_SHARED_FILE, ST_LVM_PV, ST_LVM_VG])
+#: Storage unit fields (gnt-node list-storage); node and type come from the master.
+SF_NODE = "node"
+SF_TYPE = "type"
+SF_NAME = "name"
+SF_SIZE = "size"
+SF_USED = "used"
+SF_FREE = "free"
+SF_ALLOCATABLE = "allocatable"
+VALID_STORAGE_FIELDS = frozenset([SF_NODE, SF_TYPE, SF_NAME, SF_SIZE, SF_USED, SF_FREE,
+                                  SF_ALLOCATABLE])
+#: Fields gnt-node modify-storage may change, per storage type.
+MODIFIABLE_STORAGE_FIELDS = {ST_LVM_PV: frozenset([SF_ALLOCATABLE])}
+#: Storage operation: make a volume group consistent again (vgreduce --removemissing).
+SO_FIX_CONSISTENCY = "fix-consistency"
+VALID_STORAGE_OPERATIONS = {ST_LVM_VG: frozenset([SO_FIX_CONSISTENCY])}
+#: Logical volume fields (gnt-node volumes).
+VF_NODE = "node"
+VF_PHYS = "phys"
+VF_VG = "vg"
+VF_NAME = "name"
+VF_SIZE = "size"
+VF_INSTANCE = "instance"
+VF_DEV = "dev"
+VALID_VOLUME_FIELDS = (VF_NODE, VF_PHYS, VF_VG, VF_NAME, VF_SIZE, VF_INSTANCE)
+#: Local hook points run around adding and removing the master IP.
+HOOKS_PATH_MASTER_IP_TURNUP = "master-ip-turnup"
+HOOKS_PATH_MASTER_IP_TURNDOWN = "master-ip-turndown"
 
 # -- NIC modes ------------------------------------------------------------------
 
@@ -297,6 +332,8 @@ INIC_NAME = "name"
 INIC_VLAN = "vlan"
 INIC_BRIDGE = "bridge"
 INIC_NETWORK = "network"
+#: The NIC ``ip`` value asking for a free address of the NIC's network.
+NIC_IP_POOL = "pool"
 INIC_PARAMS = frozenset([INIC_MAC, INIC_IP, INIC_MODE, INIC_LINK, INIC_NAME, INIC_VLAN,
                          INIC_BRIDGE, INIC_NETWORK])
 
@@ -437,6 +474,9 @@ JOB_QUEUE_SIZE_HARD_LIMIT = 5000
 JOB_QUEUE_WORKERS = 25
 #: Key of an opcode result that lists the follow-up jobs an LU submitted.
 JOB_IDS_KEY = "jobs"
+#: Result keys of OpInstanceMultiAlloc: the instances placed, and those that fit nowhere.
+ALLOCATABLE_KEY = "allocatable"
+FAILED_KEY = "failed"
 
 # -- daemon exit codes ----------------------------------------------------------
 #: ganeti-confd's exit status on a node that is not a master candidate (Ganeti's

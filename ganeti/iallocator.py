@@ -324,6 +324,13 @@ def find_allocator(paths: Paths, name: str) -> str:
 def run_allocator(paths: Paths, name: str, data: Mapping[str, Any],
                   params: Mapping[str, Any] | None = None) -> Any:
     """Run allocator ``name`` on ``data``; its ``result`` (or OpPrereqError saying why not)."""
+    return parse_result(name, run_allocator_text(paths, name, data, params),
+                        data["request"]["type"])
+
+
+def run_allocator_text(paths: Paths, name: str, data: Mapping[str, Any],
+                       params: Mapping[str, Any] | None = None) -> str:
+    """Run allocator ``name`` on ``data``; what it printed (OpPrereqError if it failed)."""
     script = find_allocator(paths, name)
     argv = [script]
     for key, value in sorted((params or {}).items()):
@@ -343,7 +350,7 @@ def run_allocator(paths: Paths, name: str, data: Mapping[str, Any],
                                    % (name, proc.returncode,
                                       (proc.stderr or proc.stdout).strip()[-2000:]),
                                    errors.ECODE_NORES)
-    return parse_result(name, proc.stdout, data["request"]["type"])
+    return proc.stdout
 
 
 def parse_result(name: str, text: str, request_type: str) -> Any:

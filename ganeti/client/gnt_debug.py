@@ -122,6 +122,46 @@ def submit_job_files(options: argparse.Namespace) -> int:
     return code
 
 
+def _allocator_disks(text: str) -> list[dict[str, Any]]:
+    from ganeti.utils import units
+
+    try:
+        return [{"size": units.parse_unit(size), "mode": constants.DISK_RDWR}
+                for size in text.split(",")]
+    except (errors.GenericError, ValueError) as err:
+        raise argparse.ArgumentTypeError("invalid --disks value %r: %s" % (text, err)) \
+            from err
+
+
+def _allocator_nics(text: str) -> list[dict[str, Any]]:
+    """``mac/ip/bridge,…`` (Ganeti's form; empty parts are unset)."""
+    nics = []
+    for item in text.split(","):
+        parts = [*item.split("/"), "", "", ""][:3]
+        nics.append({"mac": parts[0] or None, "ip": parts[1] or None,
+                     "bridge": parts[2] or None})
+    return nics
+
+
+def test_allocator(options: argparse.Namespace) -> int:
+    """Show an allocator's input for a request (--dir in) or run it (--dir out)."""
+    op: dict[str, Any] = {
+        "OP_ID": "OP_TEST_ALLOCATOR", "direction": options.direction, "mode": options.mode,
+        "name": options.names[0], "instances": list(options.names),
+        "memory": options.memory, "vcpus": options.vcpus, "disks": options.disks,
+        "nics": options.nics, "evac_mode": options.evac_mode,
+        "target_groups": options.target_groups, "spindle_use": options.spindle_use,
+        "count": options.count,
+        "tags": cli.parse_list(options.tags) if options.tags else [],
+    }
+    for key in ("iallocator", "disk_template", "os"):
+        if getattr(options, key):
+            op[key] = getattr(options, key)
+    results = cli_jobs.submit_or_send([op], options)
+    cli.to_stdout(str(results[0]))
+    return cli.EXIT_SUCCESS
+
+
 COMMANDS: dict[str, Command] = {
     "delay": Command(
         delay, "run an OpTestDelay job (sleep on the master and/or nodes)",
@@ -150,6 +190,41 @@ COMMANDS: dict[str, Command] = {
                  opt("--timing-stats", action="store_true", help="show timing figures"),
                  opt("--each", action="store_true",
                      help="submit each job separately instead of all at once"))),
+    "allocator": Command(
+        test_allocator, "show an allocator request (--dir in) or run the allocator on it"
+        " (--dir out)", args=(opt("names", nargs="+", metavar="NAME",
+                                  help="the instance (made up for allocate requests)"),),
+        aliases=("iallocator",),
+        options=(
+            opt("--dir", "--direction", dest="direction", default=constants.IALLOCATOR_DIR_IN,
+                choices=sorted(constants.VALID_IALLOCATOR_DIRECTIONS),
+                help="show the allocator input (in) or the allocator's answer (out)"),
+            opt("-I", "--iallocator", dest="iallocator", default=None, metavar="NAME",
+                help="allocator to run ('builtin', a script, '.': the cluster default)"),
+            opt("-m", "--mode", default=constants.IALLOCATOR_MODE_RELOC,
+                choices=sorted(constants.VALID_IALLOCATOR_MODES), help="request type"),
+            opt("--memory", "--mem", dest="memory", type=argtypes.non_negative_int,
+                default=128, help="memory of the made-up instance (MiB)"),
+            opt("--disks", type=_allocator_disks, default=_allocator_disks("4096,4096"),
+                help="comma-separated disk sizes of the made-up instance"),
+            opt("--nics", type=_allocator_nics,
+                default=_allocator_nics("00:11:22:33:44:55"),
+                help="comma-separated mac/ip/bridge NICs of the made-up instance"),
+            opt("--os-type", dest="os", default=None, help="OS of the made-up instance"),
+            opt("--disk-template", default=None,
+                help="disk template (default: the cluster's first)"),
+            opt("--vcpus", type=argtypes.non_negative_int, default=1,
+                help="virtual CPUs of the made-up instance"),
+            opt("--tags", default=None, help="comma-separated tags"),
+            opt("--evac-mode", default=constants.NODE_EVAC_ALL,
+                choices=sorted(constants.NODE_EVAC_MODES), help="node-evacuate mode"),
+            opt("--target-groups", action="append", default=[], metavar="GROUP",
+                help="change-group target (repeatable)"),
+            opt("--spindle-use", type=argtypes.non_negative_int, default=1,
+                help="spindles of the made-up instance"),
+            opt("--count", type=argtypes.non_negative_int, default=1,
+                help="instances of a multi-allocate request"),
+            cli.DRY_RUN_OPT, cli.PRIORITY_OPT)),
     "locks": Command(
         list_locks, "show the locks of the master daemon and who holds or waits for them",
         options=(cli.NOHDR_OPT, cli.SEP_OPT, cli.FIELDS_OPT, cli.VERBOSE_OPT,

@@ -99,6 +99,24 @@ def remove_group(options: argparse.Namespace) -> int:
     return cli.EXIT_SUCCESS
 
 
+def evacuate_group(options: argparse.Namespace) -> int:
+    """Move every instance out of the group (one job each), following the jobs."""
+    op: dict[str, Any] = {"OP_ID": "OP_GROUP_EVACUATE", "group_name": options.group,
+                          "early_release": options.early_release,
+                          "sequential": options.sequential,
+                          "force_failover": options.force_failover}
+    if options.to:
+        op["target_groups"] = options.to
+    if options.iallocator:
+        op["iallocator"] = options.iallocator
+    _result, failures = cli_jobs.submit_and_follow(op, options)
+    if failures:
+        cli.to_stdout("There were %s errors during the evacuation." % failures)
+        return cli.EXIT_FAILURE
+    cli.to_stdout("All instances evacuated successfully.")
+    return cli.EXIT_SUCCESS
+
+
 def list_groups(options: argparse.Namespace) -> int:
     fields = cli.parse_fields(options.output, DEFAULT_LIST_FIELDS)
     return cli_query.generic_list(cli_jobs.get_client(), constants.QR_GROUP, fields,
@@ -193,6 +211,20 @@ COMMANDS: dict[str, Command] = {
                       options=cli.SUBMIT_OPTS),
     "remove": Command(remove_group, "remove an empty node group", args=(_GROUP,),
                       options=cli.SUBMIT_OPTS),
+    "evacuate": Command(
+        evacuate_group, "move all instances out of a node group", args=(_GROUP,),
+        options=(opt("--to", dest="to", action="append", default=[], metavar="GROUP",
+                     help="group to move the instances to (repeatable; default: any"
+                          " other)"),
+                 opt("-I", "--iallocator", dest="iallocator", default=None, metavar="NAME",
+                     help="allocator choosing the new nodes ('.': the cluster default)"),
+                 opt("--early-release", action="store_true",
+                     help="release locks early (mirrored disks)"),
+                 opt("--sequential", action="store_true",
+                     help="run the instances' jobs one after the other"),
+                 opt("--force-failover", action="store_true",
+                     help="fail the instances over instead of migrating them"),
+                 *cli.SUBMIT_OPTS)),
     "list": Command(list_groups, "list the node groups",
                     args=(opt("groups", nargs="*", metavar="GROUP"),),
                     options=(*cli.LIST_OPTS, cli.VERBOSE_OPT),

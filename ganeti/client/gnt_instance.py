@@ -11,14 +11,14 @@ import sys
 from collections.abc import Sequence
 
 from ganeti import cli
-from ganeti.client import instance_core, instance_ops
+from ganeti.client import instance_core, instance_ops, instance_placement
 
 PROG = "gnt-instance"
 
 
 def commands() -> dict[str, cli.Command]:
     merged: dict[str, cli.Command] = {}
-    for module in (instance_core, instance_ops):
+    for module in (instance_core, instance_ops, instance_placement):
         for name, command in module.COMMANDS.items():
             if name in merged:
                 raise AssertionError("gnt-instance sub-command '%s' defined twice" % name)

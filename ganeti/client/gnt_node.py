@@ -9,6 +9,7 @@ from typing import Any
 
 from ganeti import cli, cli_jobs, cli_query, constants, errors, paramdefs
 from ganeti.cli import Command, opt
+from ganeti.client import node_moves, node_storage
 from ganeti.client.tag_commands import object_tag_commands
 
 PROG = "gnt-node"
@@ -238,6 +239,8 @@ COMMANDS: dict[str, Command] = {
                            options=(cli.NOHDR_OPT, cli.SEP_OPT)),
     "info": Command(show_nodes, "show information about nodes (all by default)",
                     args=(opt("nodes", nargs="*", metavar="NODE"),), aliases=("show",)),
+    **node_moves.COMMANDS,
+    **node_storage.COMMANDS,
     **object_tag_commands(constants.TAG_NODE, "node"),
 }
 

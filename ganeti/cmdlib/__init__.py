@@ -44,27 +44,39 @@ def get_lu_class(op: opcodes.OpCode) -> type[LogicalUnit]:
 
 # The area modules register their LUs on import.
 from ganeti.cmdlib import (  # noqa: E402
+    allocator_debug,
+    backup,
     cluster,
+    cluster_disks,
+    cluster_masterip,
     cluster_params,
     cluster_redist,
     cluster_setup,
     cluster_verify,
     group,
+    instance_change_group,
     instance_create,
     instance_disks,
     instance_migration,
     instance_modify,
     instance_move,
+    instance_multi_alloc,
     instance_ops,
     instance_query,
+    network,
     node,
+    node_evacuate,
+    node_storage,
     os,
     query,
     tags,
     test,
 )
 
-__all__ = ["LU_REGISTRY", "cluster", "cluster_params", "cluster_redist", "cluster_setup",
-           "cluster_verify", "get_lu_class", "group", "instance_create", "instance_disks",
-           "instance_migration", "instance_modify", "instance_move", "instance_ops",
-           "instance_query", "lu_for", "node", "os", "query", "tags", "test"]
+__all__ = ["LU_REGISTRY", "allocator_debug", "backup",
+           "cluster", "cluster_disks", "cluster_masterip", "cluster_params",
+           "cluster_redist", "cluster_setup",
+           "cluster_verify", "get_lu_class", "group", "instance_change_group",
+           "instance_create", "instance_disks", "instance_migration", "instance_modify",
+           "instance_move", "instance_multi_alloc", "instance_ops", "instance_query", "lu_for",
+           "network", "node", "node_evacuate", "node_storage", "os", "query", "tags", "test"]

@@ -9,6 +9,7 @@ on the source, accept_instance on the target, instance_migrate, then both
 finalize steps; a failure aborts on both sides and leaves the instance where it
 was). Failover stops the instance on the source and starts it on the target. An
 instance that is not running, or has ``always_failover``, is failed over.
+``migrate --cleanup`` repairs an interrupted migration (``migration_cleanup``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from ganeti import allocator, constants, errors, iallocator, locking, opcodes, paramdefs
 from ganeti.cmdlib import instance_utils as iu
-from ganeti.cmdlib import lu_for
+from ganeti.cmdlib import lu_for, migration_cleanup
 from ganeti.cmdlib.base import FeedbackFn, LogicalUnit, QueryLU
 
 #: Templates whose disks are reachable from every node.
@@ -117,9 +118,6 @@ class _MoveLU(LogicalUnit):
 
     def prepare(self, action: str) -> None:
         self.check_shared_storage(action)
-        if self.op.get("cleanup"):
-            raise errors.OpPrereqError("--cleanup is not supported for shared storage"
-                                       " migrations", errors.ECODE_INVAL)
         cluster = self.cfg.get_cluster_info()
         be = cluster.fill_beparams(self.inst)
         self.memory = be[paramdefs.BE_MAXMEM]
@@ -194,6 +192,9 @@ class LUInstanceFailover(_MoveLU):
     HPATH = "instance-failover"
 
     def check_prereq(self) -> None:
+        if self.op.get("cleanup"):
+            raise errors.OpPrereqError("--cleanup applies to migrations only (gnt-instance"
+                                       " migrate --cleanup)", errors.ECODE_INVAL)
         self.prepare("failover")
 
     def exec(self, feedback_fn: FeedbackFn) -> Any:
@@ -206,6 +207,13 @@ class LUInstanceMigrate(_MoveLU):
     HPATH = "instance-migrate"
 
     def check_prereq(self) -> None:
+        if self.op.get("cleanup"):
+            self.check_shared_storage("migration cleanup")
+            if self.target_uuid == self.inst.primary_node:
+                raise errors.OpPrereqError("Instance %s is already on node %s"
+                                           % (self.inst.name, self.op.target_node),
+                                           errors.ECODE_INVAL)
+            return
         self.prepare("migration")
         be = self.cfg.get_cluster_info().fill_beparams(self.inst)
         self.use_failover = False
@@ -220,6 +228,9 @@ class LUInstanceMigrate(_MoveLU):
             self.use_failover = True
 
     def exec(self, feedback_fn: FeedbackFn) -> Any:
+        if self.op.get("cleanup"):
+            migration_cleanup.clean_up(self, feedback_fn)
+            return None
         if self.use_failover:
             self.failover(feedback_fn)
             return None
