@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ganeti import _autoconf
 
@@ -32,8 +32,9 @@ def _under(root: str, absolute: str) -> str:
     return os.path.normpath(os.path.join(root, absolute.lstrip("/")))
 
 
-@dataclass(frozen=True)
-class Paths:
+# NamedTuple rather than a frozen dataclass: the same immutable value, without
+# importing dataclasses (and inspect), which every gnt-* start-up would pay for.
+class Paths(NamedTuple):
     """The paths of one node, rooted at ``root``."""
 
     root: str
@@ -290,9 +291,13 @@ class Paths:
     def restricted_commands_dir(self) -> str:
         return os.path.join(self.conf_dir, "restricted-commands")
 
+    @property
+    def external_master_setup_script(self) -> str:
+        """The administrator's master IP script (cluster use_external_mip_script)."""
+        return os.path.join(self.conf_dir, "scripts", "master-ip-setup")
 
-@dataclass(frozen=True)
-class LocalClusterPaths:
+
+class LocalClusterPaths(NamedTuple):
     """The files of a local multi-node cluster (tools/local-cluster) under ``base``."""
 
     base: str

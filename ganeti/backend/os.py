@@ -18,7 +18,7 @@ import subprocess
 import time
 from typing import Any
 
-from ganeti import constants, errors, pathutils, storage
+from ganeti import constants, errors, network, pathutils, storage
 from ganeti.hypervisor import hv_base
 
 SCRIPT_CREATE = "create"
@@ -263,6 +263,8 @@ def _nic_environment(idx: int, nic: dict[str, Any], hvparams: dict[str, Any]
             env["NIC_%d_BRIDGE" % idx] = str(link)
     if nicparams.get("vlan"):
         env["NIC_%d_VLAN" % idx] = str(nicparams["vlan"])
+    if nic.get("netinfo"):
+        env.update(network.hooks_env(nic["netinfo"], "NIC_%d_" % idx))
     if "nic_type" in hvparams:
         env["NIC_%d_FRONTEND_TYPE" % idx] = str(hvparams["nic_type"])
     return env
@@ -313,12 +315,19 @@ def _tail(path: str, lines: int = _LOG_TAIL_LINES) -> str:
 
 
 def run_script(argv: list[str], env: dict[str, str], cwd: str, log_path: str,
-               what: str) -> None:
-    """Run an OS script with exactly ``env``, output to ``log_path``; OpExecError on failure."""
+               what: str, stdin: Any = subprocess.DEVNULL, stdout: Any = None,
+               pass_fds: tuple[int, ...] = ()) -> None:
+    """Run an OS script with exactly ``env``, output to ``log_path``; OpExecError on failure.
+
+    ``stdin``/``stdout`` are for the import and export scripts (a disk dump);
+    a script whose stdout is taken still logs its stderr.
+    """
     with open(log_path, "ab") as log:
         try:
-            result = subprocess.run(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-                                    stdout=log, stderr=subprocess.STDOUT, check=False)
+            result = subprocess.run(argv, env=env, cwd=cwd, stdin=stdin,
+                                    stdout=log if stdout is None else stdout,
+                                    stderr=subprocess.STDOUT if stdout is None else log,
+                                    pass_fds=pass_fds, check=False)
         except OSError as err:
             raise errors.OpExecError("%s could not be run: %s" % (what, err)) from err
     if result.returncode != 0:

@@ -8,10 +8,14 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ganeti import cli, cli_jobs, cli_query, constants, errors, paramdefs, qlang, query_instance
+from ganeti import cli, cli_jobs, cli_query, constants, errors, paramdefs
 from ganeti.cli import Command, opt
 from ganeti.client.tag_commands import object_tag_commands
 from ganeti.utils import units
+
+#: What ``gnt-instance list`` shows without ``-o`` (Ganeti's). Kept here rather than
+#: taken from ganeti.query_instance, whose field table the command never needs.
+LIST_DEFAULT_FIELDS = ("name", "hypervisor", "os", "pnode", "status", "oper_ram")
 
 _NAMES = opt("instances", nargs="*", metavar="INSTANCE")
 _INSTANCE = opt("instance", metavar="INSTANCE")
@@ -121,23 +125,23 @@ def _nic_specs(options: argparse.Namespace) -> list[dict[str, Any]]:
 
 # -- add / remove ---------------------------------------------------------------------------
 
-def add_instance(options: argparse.Namespace) -> int:
+def create_op(options: argparse.Namespace, mode: str, disks: list[dict[str, Any]],
+              nics: list[dict[str, Any]]) -> dict[str, Any]:
+    """The OpInstanceCreate of ``gnt-instance add`` and ``gnt-backup import`` (options
+    both commands have; the caller adds its own)."""
     op: dict[str, Any] = {
         "OP_ID": "OP_INSTANCE_CREATE",
         "instance_name": options.instance,
-        "mode": constants.INSTANCE_CREATE,
+        "mode": mode,
         "disk_template": options.disk_template,
-        "disks": _disk_specs(options),
-        "nics": _nic_specs(options),
-        "os_type": options.os_type,
-        "start": options.start and not options.no_install,
-        "no_install": options.no_install,
+        "disks": disks,
+        "nics": nics,
+        "start": options.start and not getattr(options, "no_install", False),
         "name_check": options.name_check,
         "ip_check": options.ip_check and options.name_check,
         "conflicts_check": options.conflicts_check,
         "wait_for_sync": options.wait_for_sync,
         "ignore_ipolicy": options.ignore_ipolicy,
-        "force_variant": options.force_variant,
     }
     if options.node:
         pnode, _, snode = options.node.partition(":")
@@ -157,6 +161,14 @@ def add_instance(options: argparse.Namespace) -> int:
             op[key] = value
     if options.tags:
         op["tags"] = cli.parse_list(options.tags)
+    return op
+
+
+def add_instance(options: argparse.Namespace) -> int:
+    op = create_op(options, constants.INSTANCE_CREATE, _disk_specs(options),
+                   _nic_specs(options))
+    op.update({"os_type": options.os_type, "no_install": options.no_install,
+               "force_variant": options.force_variant})
     cli_jobs.submit_or_send([op], options)
     return cli.EXIT_SUCCESS
 
@@ -271,6 +283,8 @@ def _expand_names(client: Any, names: Sequence[str]) -> list[str]:
 
 def list_filter(client: Any, args: Sequence[str], force_filter: bool) -> list[Any] | None:
     """The filter of ``gnt-instance list`` arguments: a filter, globs or names."""
+    from ganeti import qlang
+
     if force_filter or (len(args) == 1 and qlang.looks_like_filter(args[0])):
         return qlang.make_filter(args, True)
     plain = [name for name in args if not qlang.has_glob(name)]
@@ -280,7 +294,7 @@ def list_filter(client: Any, args: Sequence[str], force_filter: bool) -> list[An
 
 
 def list_instances(options: argparse.Namespace) -> int:
-    fields = cli.parse_fields(options.output, query_instance.DEFAULT_FIELDS)
+    fields = cli.parse_fields(options.output, LIST_DEFAULT_FIELDS)
     client = cli_jobs.get_client()
     qfilter = list_filter(client, options.instances, options.force_filter)
     return cli_query.generic_list(client, constants.QR_INSTANCE, fields, qfilter, options)

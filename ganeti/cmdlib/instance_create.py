@@ -17,8 +17,8 @@ import contextlib
 from typing import Any
 
 from ganeti import constants, errors, ht, locking, netutils, objects, opcodes, paramdefs
+from ganeti.cmdlib import instance_import, lu_for, nic_networks, os_params
 from ganeti.cmdlib import instance_utils as iu
-from ganeti.cmdlib import lu_for, os_params
 from ganeti.cmdlib.base import FeedbackFn, LogicalUnit
 from ganeti.config import RES_NAME
 from ganeti.utils import units
@@ -71,9 +71,13 @@ def parse_nic_specs(nics: list[dict[str, Any]], instance_ip: str | None
     """Checked NIC definitions; OpPrereqError naming the NIC and the bad value."""
     result = []
     for index, nic in enumerate(nics):
-        if nic.get(constants.INIC_NETWORK):
-            raise errors.OpPrereqError("NIC %d: networks (gnt-network) are not supported yet"
-                                       % index, errors.ECODE_INVAL)
+        network = nic.get(constants.INIC_NETWORK)
+        if not network or network.lower() == constants.VALUE_NONE:
+            network = None
+        elif nic.get(constants.INIC_MODE) or nic.get(constants.INIC_LINK):
+            raise errors.OpPrereqError("NIC %d: with a network (%s) the mode and link come from"
+                                       " the node group's connection; do not give them"
+                                       % (index, network), errors.ECODE_INVAL)
         mac = nic.get(constants.INIC_MAC)
         if mac not in _AUTO_MAC and not ht.TMacAddress(mac):
             raise errors.OpPrereqError("NIC %d: invalid MAC address %r (expected"
@@ -88,9 +92,10 @@ def parse_nic_specs(nics: list[dict[str, Any]], instance_ip: str | None
                                            " the instance name's)" % index,
                                            errors.ECODE_INVAL)
             ip = instance_ip
-        elif ip == "pool":
-            raise errors.OpPrereqError("NIC %d: ip=pool needs a network" % index,
-                                       errors.ECODE_INVAL)
+        elif ip == constants.NIC_IP_POOL:
+            if network is None:
+                raise errors.OpPrereqError("NIC %d: ip=pool needs a network (network=NAME)"
+                                           % index, errors.ECODE_INVAL)
         elif ip is not None and not netutils.is_valid_ip(ip):
             raise errors.OpPrereqError("NIC %d: invalid IP address %r" % (index, ip),
                                        errors.ECODE_INVAL)
@@ -109,13 +114,13 @@ def parse_nic_specs(nics: list[dict[str, Any]], instance_ip: str | None
         if nic.get(constants.INIC_VLAN):
             nicparams[paramdefs.NIC_VLAN] = nic[constants.INIC_VLAN]
         result.append({"mac": mac, "ip": ip, "name": nic.get(constants.INIC_NAME) or None,
-                       "nicparams": nicparams})
+                       "nicparams": nicparams, "network": network})
     return result
 
 
 @lu_for(opcodes.OpInstanceCreate)
 class LUInstanceCreate(LogicalUnit):
-    """Create an instance (mode "create"; imports are not supported yet)."""
+    """Create an instance (mode "create", or "import" from an export: instance_import)."""
 
     HPATH = "instance-add"
     HTYPE = constants.HTYPE_INSTANCE
@@ -125,9 +130,13 @@ class LUInstanceCreate(LogicalUnit):
 
     def check_arguments(self) -> None:
         op = self.op
-        if op.mode != constants.INSTANCE_CREATE:
+        self.import_source: instance_import.ImportSource | None = None
+        if op.mode == constants.INSTANCE_IMPORT:
+            self.import_source = instance_import.read_export(self)  # fills the opcode
+        elif op.mode != constants.INSTANCE_CREATE:
             raise errors.OpPrereqError("Instance creation mode %r is not supported yet (only"
-                                       " %r)" % (op.mode, constants.INSTANCE_CREATE),
+                                       " %r and %r)" % (op.mode, constants.INSTANCE_CREATE,
+                                                        constants.INSTANCE_IMPORT),
                                        errors.ECODE_INVAL)
         if op.get("forthcoming") or op.get("commit"):
             raise errors.OpPrereqError("Forthcoming instances are not supported yet",
@@ -186,6 +195,7 @@ class LUInstanceCreate(LogicalUnit):
         else:
             self.pnode_uuid = ""
             self.needed_locks[locking.LEVEL_NODE] = locking.ALL_SET
+        instance_import.add_source_lock(self, self.import_source)
         self.share_locks[locking.LEVEL_NODE] = True
 
     def declare_locks(self, level: int) -> None:
@@ -267,6 +277,7 @@ class LUInstanceCreate(LogicalUnit):
             raise errors.OpPrereqError("Node %s is not vm_capable: it cannot host instances"
                                        % pnode.name, errors.ECODE_STATE)
         self.pnode_name = pnode.name
+        nic_networks.resolve_nic_networks(self, self.nic_specs, pnode, bool(op.conflicts_check))
         # OS, variant and OS parameters (the OS's verify script runs on the node).
         self.osparams_effective = os_params.check_os_params(
             self, [self.pnode_uuid], op.os_type, op.get("osparams"),
@@ -286,18 +297,24 @@ class LUInstanceCreate(LogicalUnit):
     def _build_instance(self) -> objects.Instance:
         op, cfg = self.op, self.cfg
         nics = []
-        for spec in self.nic_specs:
+        for index, spec in enumerate(self.nic_specs):
+            network_uuid = spec.get("network_uuid")
             mac = spec["mac"]
             if mac in _AUTO_MAC:
-                mac = cfg.generate_mac(self.ec_id)
+                mac = cfg.generate_mac(self.ec_id, network_uuid)
             else:
                 try:
                     cfg.reserve_mac(mac, self.ec_id)
                 except errors.ReservationError as err:
                     raise errors.OpPrereqError("MAC address %s is already in use" % mac,
                                                errors.ECODE_NOTUNIQUE) from err
+            ip = spec["ip"]
+            if network_uuid is not None:
+                ip = nic_networks.reserve_nic_ip(self, index, network_uuid, ip, self.ec_id,
+                                       bool(op.conflicts_check))
             nics.append(objects.NIC(uuid=cfg.generate_uuid(self.ec_id), name=spec["name"],
-                                    mac=mac, ip=spec["ip"], nicparams=spec["nicparams"]))
+                                    mac=mac, ip=ip, nicparams=spec["nicparams"],
+                                    network=network_uuid))
         beparams = paramdefs.BEPARAMS.resolve_aliases(dict(op.get("beparams") or {}))
         return objects.Instance(
             uuid=cfg.generate_uuid(self.ec_id), name=self.instance_name,
@@ -312,8 +329,8 @@ class LUInstanceCreate(LogicalUnit):
 
     def build_hooks_env(self) -> dict[str, Any]:
         return iu.instance_hooks_env(self.cfg, self.instance, self.disks,
-                                     {"ADD_MODE": self.op.mode, "SRC_NODE": "",
-                                      "SRC_PATH": "", "SRC_IMAGES": ""})
+                                     {"ADD_MODE": self.op.mode,
+                                      **instance_import.hooks_env(self.import_source)})
 
     def build_hooks_nodes(self) -> tuple[list[str], list[str]]:
         return iu.instance_hooks_nodes(self.cfg, self.instance, self.disks)
@@ -362,6 +379,10 @@ class LUInstanceCreate(LogicalUnit):
 
     def _install(self) -> None:
         inst = self.instance
+        if self.import_source is not None:
+            instance_import.import_disks(self, self.import_source, inst, self.pnode_uuid,
+                                         self.osparams_effective, bool(self.op.start))
+            return
         self.log_info("Running the OS create script of %s for instance %s", inst.os,
                       inst.name)
         iu.assemble_disks(self, inst)

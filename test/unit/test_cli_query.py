@@ -45,8 +45,8 @@ def test_bad_filters_are_named(qfilter: Any, message: str) -> None:
 
 
 def test_unsupported_and_unknown_resources() -> None:
-    with pytest.raises(errors.OpPrereqError, match="'export' are not supported yet"):
-        query.query_fields("export")
+    with pytest.raises(errors.OpPrereqError, match="'extstorage' are not supported yet"):
+        query.query_fields("extstorage")
     with pytest.raises(errors.OpPrereqError, match="Unknown query resource 'vm'"):
         query.query_fields("vm")
 
@@ -124,7 +124,7 @@ def test_bad_requests_get_error_replies(methods: luxi_server.LuxiMethods, data: 
 def test_query_jobs_via_query(methods: luxi_server.LuxiMethods) -> None:
     reply = _call(methods, "Query", "job", ["id", "status", "archived"], None)
     assert reply["result"]["data"] == [[[0, 5], [0, "queued"], [0, False]]]
-    reply = _call(methods, "Query", "export", ["name"], None)
+    reply = _call(methods, "Query", "extstorage", ["name"], None)
     assert reply["success"] is False and "not supported yet" in reply["result"][1][0]
 
 

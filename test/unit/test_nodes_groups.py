@@ -193,8 +193,8 @@ def test_op_query_serves_nodes_and_groups(tmp_path: object) -> None:
         assert result["data"] == [[[0, NODE1], [0, constants.NR_MASTER]]]
         groups = run_query(context, constants.QR_GROUP, ["name"], None)
         assert groups["data"] == [[[0, "default"]]]
-        with pytest.raises(errors.OpPrereqError, match="export"):
-            run_query(context, constants.QR_EXPORT, ["name"], None)
+        with pytest.raises(errors.OpPrereqError, match="extstorage"):
+            run_query(context, constants.QR_EXTSTORAGE, ["name"], None)
         with pytest.raises(errors.QueryFilterParseError):
             run_query(context, constants.QR_NODE, ["name"], ["==", "nosuchfield", 1])
     finally:
