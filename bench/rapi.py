@@ -88,6 +88,16 @@ async def _info_rate(base_url: str, clients: int, seconds: float) -> tuple[float
     return done / (time.monotonic() - start), failed
 
 
+def _cpu_seconds(pids: dict[str, int | None]) -> dict[str, float]:
+    """User plus system CPU seconds of each running daemon so far."""
+    found = {}
+    for name, pid in pids.items():
+        if pid is not None:
+            times = psutil.Process(pid).cpu_times()
+            found[name] = times.user + times.system
+    return found
+
+
 def run(master_root: str, master_ip: str, node_names: list[str],
         args: argparse.Namespace) -> None:
     client = luxi.Client(pathutils.for_root(master_root).master_socket)
@@ -100,9 +110,17 @@ def run(master_root: str, master_ip: str, node_names: list[str],
         handle.write("%s %s write\n" % (USER, PASSWORD))
     time.sleep(1.5)  # the users file is re-read on change (inotify)
     base_url = "https://%s:%d" % (master_ip, constants.DEFAULT_RAPI_PORT)
+    daemons = {name: daemon_util.running_pid(name, paths)
+               for name in (constants.MASTERD, constants.RAPI)}
+    before = _cpu_seconds(daemons)
     median, count = asyncio.run(_bulk_latency(base_url, args.runs))
+    after = _cpu_seconds(daemons)
     print("GET /2/instances?bulk=1 (%d instances): median %.3f s over %d requests"
           % (count, median, args.runs))
+    # CPU per request is steadier than latency on a shared machine.
+    print("  CPU per request: %s" % ", ".join(
+        "%s %.0f ms" % (name, (after[name] - before[name]) / args.runs * 1e3)
+        for name in sorted(after)))
     rate, failed = asyncio.run(_info_rate(base_url, args.clients, args.seconds))
     print("GET /2/info from %d concurrent clients: %.0f requests/s (%d failed)"
           % (args.clients, rate, failed))

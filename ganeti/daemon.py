@@ -10,7 +10,7 @@ A daemon subclasses ``Daemon`` and runs ``run_daemon(MyDaemon(), argv)``:
   returns when ``stopping`` is set.
 
 SIGTERM and SIGINT set ``stopping``; SIGHUP reopens the log file (for
-logrotate). The pid file ``<run_dir>/<daemon>.pid`` is locked (flock) while
+logrotate) and calls ``reload``. The pid file ``<run_dir>/<daemon>.pid`` is locked (flock) while
 the daemon lives, so ``daemon-util check`` can tell a live daemon from a
 stale file, and is removed on a clean stop. Without ``-f`` the daemon
 detaches and its parent returns only once the daemon serves (or failed).
@@ -161,6 +161,9 @@ class Daemon:
         """Serve until ``stopping`` is set; call ``ready()`` once serving."""
         raise NotImplementedError
 
+    def reload(self) -> None:
+        """On SIGHUP (after the log file is reopened): re-read configuration files."""
+
 
 def build_parser(daemon: Daemon) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=daemon.name, description=daemon.description)
@@ -270,6 +273,7 @@ async def _main(daemon: Daemon, options: argparse.Namespace,
         if log_handler is not None:
             log_handler.reopen()
         logging.info("Received SIGHUP, log file reopened")
+        daemon.reload()
 
     loop.add_signal_handler(signal.SIGTERM, on_stop, "SIGTERM")
     loop.add_signal_handler(signal.SIGINT, on_stop, "SIGINT")

@@ -11,7 +11,6 @@ can be dumped for the CLI, RAPI and the OpenAPI description.
 from __future__ import annotations
 
 # Check names (TInt, TListOf, …) follow Ganeti's ht module on purpose.
-import ipaddress
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
@@ -346,9 +345,18 @@ def _parses_as(parser: Callable[[str], Any], value: Any) -> bool:
     return True
 
 
-TIPv4Network = Check(lambda v: _parses_as(lambda s: ipaddress.IPv4Network(s, strict=False), v),
+def _ip_parser(kind: str, **kwargs: Any) -> Callable[[str], Any]:
+    """A parser from ``ipaddress``, imported on first use (not at every gnt-* start)."""
+    def parse(text: str) -> Any:
+        import ipaddress
+
+        return getattr(ipaddress, kind)(text, **kwargs)
+    return parse
+
+
+TIPv4Network = Check(lambda v: _parses_as(_ip_parser("IPv4Network", strict=False), v),
                      "an IPv4 network (a.b.c.d/n)", {"type": "string"})
-TIPv6Address = Check(lambda v: _parses_as(ipaddress.IPv6Address, v), "an IPv6 address",
+TIPv6Address = Check(lambda v: _parses_as(_ip_parser("IPv6Address"), v), "an IPv6 address",
                      {"type": "string", "format": "ipv6"})
-TIPv6Network = Check(lambda v: _parses_as(lambda s: ipaddress.IPv6Network(s, strict=False), v),
+TIPv6Network = Check(lambda v: _parses_as(_ip_parser("IPv6Network", strict=False), v),
                      "an IPv6 network (address/prefix)", {"type": "string"})

@@ -15,9 +15,12 @@ from __future__ import annotations
 import builtins
 import socket
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ganeti import constants, errors, ht, pathutils, serializer
+from ganeti import constants, errors, pathutils, serializer
+
+if TYPE_CHECKING:
+    from ganeti import ht
 
 ETX = b"\x03"
 
@@ -30,34 +33,66 @@ KEY_VERSION = "version"
 #: Largest message either side accepts; bigger ones are refused, not buffered.
 MAX_MESSAGE_SIZE = 64 * 1024 * 1024
 
+#: Bytes asked per recv(): large answers (bulk lists) arrive in few calls.
+_RECV_SIZE = 256 * 1024
+
 DEF_CONNECT_TIMEOUT = 30.0
 DEF_RW_TIMEOUT = 180.0
 #: WaitForJobChange never blocks longer than this on the server (Ganeti's bound).
 WFJC_TIMEOUT = 89
 
-# Methods and the checks of their positional arguments.
-_JOB_ID = ht.TJobId
-_OPS = ht.TListOf(ht.TDict)
-REQ_ARGS: dict[str, tuple[ht.Check, ...]] = {
-    "SubmitJob": (_OPS,),
-    "SubmitJobToDrainedQueue": (_OPS,),
-    "SubmitManyJobs": (ht.TListOf(_OPS),),
-    "WaitForJobChange": (_JOB_ID, ht.TListOfStrings, ht.TAny, ht.TNonNegativeInt,
-                         ht.TNonNegativeNumber),
-    "CancelJob": (_JOB_ID, ht.TBool),
-    "ChangeJobPriority": (_JOB_ID, ht.TOpPriority),
-    "ArchiveJob": (_JOB_ID,),
-    "AutoArchiveJobs": (ht.TInt, ht.TNumber),
-    "QueryJobs": (ht.TMaybe(ht.TListOf(_JOB_ID)), ht.TListOfStrings),
-    "Query": (ht.TNonEmptyString, ht.TListOfStrings, ht.TMaybe(ht.TList)),
-    "QueryFields": (ht.TNonEmptyString, ht.TMaybe(ht.TListOfStrings)),
-    "QueryClusterInfo": (),
-    "QueryConfigValues": (ht.TListOfStrings,),
-    "QueryTags": (ht.TElemOf(constants.VALID_TAG_TYPES), ht.TString),
-    "SetDrainFlag": (ht.TBool,),
-    "SetWatcherPause": (ht.TMaybe(ht.TNumber),),
-}
-METHODS = frozenset(REQ_ARGS)
+#: The methods the master serves.
+METHODS = frozenset([
+    "SubmitJob", "SubmitJobToDrainedQueue", "SubmitManyJobs", "WaitForJobChange",
+    "CancelJob", "ChangeJobPriority", "ArchiveJob", "AutoArchiveJobs", "QueryJobs", "Query",
+    "QueryFields", "QueryClusterInfo", "QueryConfigValues", "QueryTags", "SetDrainFlag",
+    "SetWatcherPause",
+])
+
+_request_checks: dict[str, tuple[ht.Check, ...]] = {}
+
+
+def request_checks() -> dict[str, tuple[ht.Check, ...]]:
+    """Each method's checks of its positional arguments (the server's side).
+
+    Built on first use: clients never validate requests, and ``ganeti.ht``
+    (regular expressions, ipaddress) would only slow every gnt-* start-up.
+    """
+    if not _request_checks:
+        from ganeti import ht
+
+        job_id = ht.TJobId
+        ops = ht.TListOf(ht.TDict)
+        checks: dict[str, tuple[ht.Check, ...]] = {
+            "SubmitJob": (ops,),
+            "SubmitJobToDrainedQueue": (ops,),
+            "SubmitManyJobs": (ht.TListOf(ops),),
+            "WaitForJobChange": (job_id, ht.TListOfStrings, ht.TAny, ht.TNonNegativeInt,
+                                 ht.TNonNegativeNumber),
+            "CancelJob": (job_id, ht.TBool),
+            "ChangeJobPriority": (job_id, ht.TOpPriority),
+            "ArchiveJob": (job_id,),
+            "AutoArchiveJobs": (ht.TInt, ht.TNumber),
+            "QueryJobs": (ht.TMaybe(ht.TListOf(job_id)), ht.TListOfStrings),
+            "Query": (ht.TNonEmptyString, ht.TListOfStrings, ht.TMaybe(ht.TList)),
+            "QueryFields": (ht.TNonEmptyString, ht.TMaybe(ht.TListOfStrings)),
+            "QueryClusterInfo": (),
+            "QueryConfigValues": (ht.TListOfStrings,),
+            "QueryTags": (ht.TElemOf(constants.VALID_TAG_TYPES), ht.TString),
+            "SetDrainFlag": (ht.TBool,),
+            "SetWatcherPause": (ht.TMaybe(ht.TNumber),),
+        }
+        if set(checks) != METHODS:
+            raise errors.ProgrammerError("luxi argument checks and METHODS differ: %s"
+                                         % sorted(set(checks) ^ METHODS))
+        _request_checks.update(checks)
+    return _request_checks
+
+
+def _describe(value: Any) -> str:
+    from ganeti import ht
+
+    return ht.describe_value(value)
 
 
 class ProtocolError(errors.LuxiError):
@@ -93,7 +128,7 @@ def parse_request(data: bytes) -> tuple[str, list[Any], int | None]:
         raise ProtocolError("Request is not valid JSON: %s" % err) from err
     if not isinstance(request, dict):
         raise ProtocolError("Request must be a JSON object, got %s" %
-                            ht.describe_value(request))
+                            _describe(request))
     method, args = request.get(KEY_METHOD), request.get(KEY_ARGS)
     version = request.get(KEY_VERSION)
     if not isinstance(method, str):
@@ -102,17 +137,17 @@ def parse_request(data: bytes) -> tuple[str, list[Any], int | None]:
         raise ProtocolError("Unknown luxi method '%s'" % method)
     if not isinstance(args, list):
         raise ProtocolError("%s: args must be a list, got %s" %
-                            (method, ht.describe_value(args)))
-    if version is not None and not ht.TInt(version):
+                            (method, _describe(args)))
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
         raise ProtocolError("%s: version must be an integer" % method)
-    checks = REQ_ARGS[method]
+    checks = request_checks()[method]
     if len(args) != len(checks):
         raise ProtocolError("%s: expected %d arguments, got %d" %
                             (method, len(checks), len(args)))
     for index, (check, value) in enumerate(zip(checks, args)):
         if not check(value):
             raise ProtocolError("%s: argument %d must be %s, got %s" %
-                                (method, index, check.desc, ht.describe_value(value)))
+                                (method, index, check.desc, _describe(value)))
     return method, args, version
 
 
@@ -131,7 +166,7 @@ def parse_response(data: bytes) -> Any:
         raise ProtocolError("Reply is not valid JSON: %s" % err) from err
     if not (isinstance(response, dict) and KEY_SUCCESS in response
             and KEY_RESULT in response):
-        raise ProtocolError("Invalid reply: %s" % ht.describe_value(response))
+        raise ProtocolError("Invalid reply: %s" % _describe(response))
     result = response[KEY_RESULT]
     if response[KEY_SUCCESS] is True:
         return result
@@ -147,18 +182,24 @@ class MessageReader:
     def __init__(self, max_size: int = MAX_MESSAGE_SIZE) -> None:
         self._buffer = bytearray()
         self._max_size = max_size
+        #: Where to look for the next ETX: the bytes before hold none (a large
+        #: message arrives in many chunks; rescanning it all each time is quadratic).
+        self._scanned = 0
 
     def feed(self, data: bytes) -> Iterator[bytes]:
         self._buffer.extend(data)
         while True:
-            end = self._buffer.find(ETX)
+            end = self._buffer.find(ETX, self._scanned)
             if end < 0:
+                self._scanned = len(self._buffer)
                 break
             message = bytes(self._buffer[:end])
             del self._buffer[: end + 1]
+            self._scanned = 0
             yield message
         if len(self._buffer) > self._max_size:
             self._buffer.clear()
+            self._scanned = 0
             raise ProtocolError("Message larger than %d bytes" % self._max_size)
 
 
@@ -196,7 +237,7 @@ class Transport:
     def recv(self) -> bytes:
         while not self._pending:
             try:
-                data = self._sock.recv(65536)
+                data = self._sock.recv(_RECV_SIZE)
             except builtins.TimeoutError as err:
                 raise RequestTimeoutError("The master did not answer in time") from err
             except OSError as err:

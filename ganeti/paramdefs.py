@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ganeti import constants, errors, ht
 
 
-@dataclass(frozen=True, slots=True)
-class ParamDef:
+# Plain classes, not dataclasses: every gnt-* command imports this module, and
+# importing dataclasses (with inspect) would add ~10 ms to each start-up.
+class ParamDef(NamedTuple):
     """One parameter: its name, type check, default value and a short doc."""
 
     name: str
@@ -30,7 +30,6 @@ class ParamDef:
     doc: str
 
 
-@dataclass(frozen=True)
 class ParamFamily:
     """A named set of parameters (e.g. ``beparams`` or ``hvparams/kvm``).
 
@@ -38,11 +37,27 @@ class ParamFamily:
     sets both ``maxmem`` and ``minmem``).
     """
 
-    name: str
-    params: Mapping[str, ParamDef]
-    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    #: (name, value) pairs already found valid; checking is then a set lookup.
-    _good: set[tuple[str, Any]] = field(default_factory=set, compare=False, repr=False)
+    __slots__ = ("_good", "aliases", "name", "params")
+
+    def __init__(self, name: str, params: Mapping[str, ParamDef],
+                 aliases: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        self.name = name
+        self.params = params
+        self.aliases: Mapping[str, tuple[str, ...]] = aliases if aliases is not None else {}
+        #: (name, value) pairs already found valid; checking is then a set lookup.
+        self._good: set[tuple[str, Any]] = set()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ParamFamily):
+            return NotImplemented
+        return (self.name, self.params, self.aliases) == (other.name, other.params,
+                                                          other.aliases)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable mappings inside, as before
+
+    def __repr__(self) -> str:
+        return "ParamFamily(name=%r, params=%r, aliases=%r)" % (self.name, self.params,
+                                                                self.aliases)
 
     def defaults(self) -> dict[str, Any]:
         """A fresh dictionary of every parameter's default value."""

@@ -1,8 +1,11 @@
 """JSON (de)serialization and HMAC-signed messages, used everywhere.
 
-One encoder for config files, job files, RPC and luxi: simplejson, compact
-and key-sorted so that equal data always gives equal bytes (checksums of
+One encoder for config files, job files, RPC and luxi: compact and
+key-sorted so that equal data always gives equal bytes (checksums of
 distributed files depend on it).
+
+NaN and infinities are refused both ways: they are not JSON, and other
+Ganeti implementations reading our files would choke on them.
 
 Signed messages (confd, node join) are ``{"msg": str, "salt": str,
 "hmac": hex}`` where the HMAC covers ``salt + msg``; verification uses a
@@ -11,21 +14,23 @@ constant-time comparison.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import simplejson
 
 from ganeti import errors
 
 
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError("%s is not valid JSON" % name)
+
+
 def dump(data: Any, *, pretty: bool = False) -> str:
     """Serialize ``data`` to a JSON string (sorted keys, no trailing spaces)."""
     if pretty:
-        return simplejson.dumps(data, sort_keys=True, indent=2, separators=(",", ": ")) + "\n"
-    return simplejson.dumps(data, sort_keys=True, separators=(",", ":"))
+        return simplejson.dumps(data, sort_keys=True, indent=2, separators=(",", ": "),
+                                allow_nan=False) + "\n"
+    return simplejson.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 def dump_bytes(data: Any, *, pretty: bool = False) -> bytes:
@@ -37,23 +42,31 @@ def load(text: str | bytes) -> Any:
     if isinstance(text, bytes):
         text = text.decode("utf-8")
     try:
-        return simplejson.loads(text)
-    except simplejson.JSONDecodeError as err:
+        return simplejson.loads(text, parse_constant=_refuse_constant)
+    except ValueError as err:
         raise ValueError("Invalid JSON: %s" % err) from err
 
 
 # -- signed messages ----------------------------------------------------------
 
-_HMAC_DIGESTS: dict[str, Callable[..., Any]] = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
+# hashlib and hmac are imported where used: they load OpenSSL's libcrypto, which
+# every gnt-* command would otherwise pay for at start-up.
+_HMAC_DIGESTS = frozenset(["sha1", "sha256"])
 
 
 def compute_hmac(key: bytes, text: str, salt: str = "", digest: str = "sha1") -> str:
     """Hex HMAC over ``salt + text`` (confd uses SHA-1, as Ganeti does)."""
-    return hmac.new(key, (salt + text).encode("utf-8"), _HMAC_DIGESTS[digest]).hexdigest()
+    import hmac
+
+    if digest not in _HMAC_DIGESTS:
+        raise KeyError(digest)
+    return hmac.new(key, (salt + text).encode("utf-8"), digest).hexdigest()
 
 
 def verify_hmac(key: bytes, text: str, signature: str, salt: str = "",
                 digest: str = "sha1") -> bool:
+    import hmac
+
     expected = compute_hmac(key, text, salt, digest)
     return hmac.compare_digest(expected, signature.lower())
 

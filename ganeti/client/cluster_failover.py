@@ -12,7 +12,7 @@ import argparse
 import logging
 import os
 
-from ganeti import cli, constants, daemon, netutils, pathutils
+from ganeti import cli, constants, pathutils
 from ganeti.cli import Command, opt
 from ganeti.utils import argtypes
 
@@ -24,6 +24,8 @@ _NO_VOTING_QUESTION = (
 
 def _log_to_commands_log(paths: pathutils.Paths) -> logging.Handler | None:
     """Send the failover's log records to the commands log (if it can be opened)."""
+    from ganeti import daemon  # asyncio and more: only master-failover needs it
+
     try:
         os.makedirs(paths.log_dir, exist_ok=True)
         handler: logging.Handler = logging.FileHandler(paths.commands_log_file,
@@ -39,7 +41,7 @@ def _log_to_commands_log(paths: pathutils.Paths) -> logging.Handler | None:
 
 
 def master_failover(options: argparse.Namespace) -> int:
-    from ganeti import masterfailover
+    from ganeti import masterfailover, netutils
 
     if options.no_voting and not options.yes_do_it and not cli.confirm(_NO_VOTING_QUESTION):
         cli.to_stderr("Aborted: --no-voting needs confirmation (add --yes-do-it when not"

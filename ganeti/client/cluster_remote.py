@@ -26,22 +26,22 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ganeti import cli, cli_jobs, constants, errors, netutils, pathutils, serializer, ssconf
+from ganeti import cli, cli_jobs, constants, errors, pathutils, serializer
 from ganeti.cli import Command, opt
-from ganeti.utils import io
 
 if TYPE_CHECKING:  # paramiko and cryptography are slow to import: only when needed
-    from ganeti import ssh
+    from ganeti import ssconf, ssh
+
+# ssconf, netutils and utils.io are imported where used: every gnt-cluster command
+# imports this module, and they pull in ctypes, tempfile, ipaddress and more.
 
 #: Seconds one remote command may run before it counts as failed.
 REMOTE_TIMEOUT = 300.0
 
 
-@dataclass(frozen=True)
-class RemoteNode:
+class RemoteNode(NamedTuple):  # not a dataclass: gnt-cluster starts faster without it
     name: str
     address: str
     ssh_port: int
@@ -49,6 +49,8 @@ class RemoteNode:
 
 
 def _store() -> ssconf.SimpleStore:
+    from ganeti import ssconf
+
     return ssconf.SimpleStore(pathutils.current())
 
 
@@ -210,6 +212,8 @@ def _local_daemons(action: str) -> None:
 
 
 def _read_optional(path: str) -> str | None:
+    from ganeti.utils import io
+
     try:
         return io.read_file(path)
     except FileNotFoundError:
@@ -218,7 +222,8 @@ def _read_optional(path: str) -> str | None:
 
 def _join_document(node: RemoteNode, paths: pathutils.Paths, cluster_pem: bytes,
                    values: dict[str, str]) -> bytes:
-    from ganeti.utils import x509
+    from ganeti import ssconf
+    from ganeti.utils import io, x509
 
     document: dict[str, Any] = {
         "cluster_name": values[ssconf.KEY_CLUSTER_NAME],
@@ -286,7 +291,7 @@ def _crypto_request(options: argparse.Namespace) -> dict[str, Any]:
 
 
 def renew_crypto(options: argparse.Namespace) -> int:
-    from ganeti import bootstrap
+    from ganeti import bootstrap, netutils, ssconf
 
     if options.new_ssh_keys:
         raise errors.OpPrereqError("Renewing the SSH keys is not supported yet",

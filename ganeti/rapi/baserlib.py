@@ -379,17 +379,25 @@ class Resource:
     # -- queries -----------------------------------------------------------------------
 
     async def query_rows(self, what: str, fields: Sequence[str],
-                         qfilter: list[Any] | None = None) -> list[dict[str, Any]]:
-        """luxi Query as a list of {field: value} (unavailable values: None)."""
-        answer = await self.service.luxi.call("Query", what, list(fields), qfilter)
-        names = [definition["name"] for definition in answer["fields"]]
-        return [{name: (cell[1] if cell[0] == constants.RS_NORMAL else None)
-                 for name, cell in zip(names, row)} for row in answer["data"]]
+                         qfilter: list[Any] | None = None,
+                         known_only: bool = False) -> list[dict[str, Any]]:
+        """luxi Query as a list of {field: value} (unavailable values: None).
 
-    async def known_fields(self, what: str) -> list[str]:
-        """The field names the master declares for ``what`` (501 if it has none)."""
-        answer = await self.service.luxi.call("QueryFields", what, None)
-        return [definition["name"] for definition in answer["fields"]]
+        ``known_only``: leave out the fields the master does not declare (its
+        answer says which), so a bulk list needs no QueryFields call first.
+        """
+        answer = await self.service.luxi.call("Query", what, list(fields), qfilter)
+        kept = [(index, definition["name"]) for index, definition in enumerate(answer["fields"])
+                if not (known_only and definition["kind"] == constants.QFT_UNKNOWN)]
+        names = [name for _, name in kept]
+        normal = constants.RS_NORMAL
+        if len(kept) == len(answer["fields"]):
+            return [dict(zip(names, [cell[1] if cell[0] == normal else None for cell in row]))
+                    for row in answer["data"]]
+        indexes = [index for index, _ in kept]
+        return [dict(zip(names, [cell[1] if cell[0] == normal else None
+                                 for cell in map(row.__getitem__, indexes)]))
+                for row in answer["data"]]
 
 
 def _error_text(err: BaseException) -> str:

@@ -235,6 +235,11 @@ class Authorizer:
         where = "" if target is None else " on %s %s" % (target[0], target[1] or "(cluster)")
         return "user '%s' is not allowed to submit %s%s" % (user.name, op.OP_ID, where)
 
+    def reload(self) -> None:
+        """Re-read the policy file on the next check (SIGHUP)."""
+        if self._file is not None:
+            self._file.reload()
+
     def close(self) -> None:
         if self._file is not None:
             self._file.close()

@@ -9,7 +9,16 @@ from __future__ import annotations
 import re
 
 from ganeti.rapi.baserlib import Resource
-from ganeti.rapi.resources import cluster, groups, instances, jobs, networks, nodes, query
+from ganeti.rapi.resources import (
+    cluster,
+    filters,
+    groups,
+    instances,
+    jobs,
+    networks,
+    nodes,
+    query,
+)
 
 #: (path template, resource class), in no particular order.
 ROUTES: tuple[tuple[str, type[Resource]], ...] = (
@@ -73,6 +82,8 @@ ROUTES: tuple[tuple[str, type[Resource]], ...] = (
     ("/2/networks/{network_name}/disconnect", networks.NetworkDisconnect),
     ("/2/networks/{network_name}/rename", networks.NetworkRename),
     ("/2/networks/{network_name}/tags", networks.NetworkTags),
+    ("/2/filters", filters.Filters),
+    ("/2/filters/{filter_uuid}", filters.Filter),
 )
 
 #: Served by the server itself (not a Resource): the OpenAPI document.

@@ -68,6 +68,8 @@ class RapiDaemon(Daemon):
         self._paths = pathutils.current()
         self._sock: socket.socket | None = None
         self._ssl: ssl.SSLContext | None = None
+        #: The users/tokens files and the policy, once serving (re-read on SIGHUP).
+        self._reloadable: list[Authenticator | Authorizer] = []
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--no-ssl", action="store_true",
@@ -128,6 +130,7 @@ class RapiDaemon(Daemon):
             TokenFileBackend(options.tokens_file or self._paths.rapi_tokens_file),
         ])
         authorizer = Authorizer(options.policy_file or self._paths.rapi_policy_file)
+        self._reloadable = [authenticator, authorizer]
         luxi_pool = LuxiPool(self._paths.master_socket, DEFAULT_LUXI_THREADS)
         service = Service(luxi_pool, authenticator, authorizer,
                           require_authentication=options.require_authentication,
@@ -145,10 +148,18 @@ class RapiDaemon(Daemon):
         try:
             await stopping.wait()
         finally:
+            self._reloadable = []
             await runner.cleanup()
             luxi_pool.close()
             authenticator.close()
             authorizer.close()
+
+    def reload(self) -> None:
+        # inotify misses some changes (a users file that is a symlink to a file
+        # elsewhere, edits over NFS): SIGHUP forces a re-read, as in Ganeti.
+        for files in self._reloadable:
+            files.reload()
+        logger.info("Users, tokens and policy files will be re-read (SIGHUP)")
 
 
 def main(argv: list[str] | None = None) -> int:

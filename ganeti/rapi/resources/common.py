@@ -29,9 +29,10 @@ class QueryBackedResource(Resource):
     #: URI of one object, ``%s`` being its name.
     URI_FORMAT: ClassVar[str] = ""
 
-    async def bulk_fields(self) -> list[str]:
-        known = set(await self.known_fields(self.QUERY_RESOURCE))
-        return [name for name in self.BULK_FIELDS if name in known]
+    async def bulk_rows(self, qfilter: list[Any] | None = None) -> list[dict[str, Any]]:
+        """Objects with the bulk fields the master declares (one luxi Query)."""
+        return await self.query_rows(self.QUERY_RESOURCE, self.BULK_FIELDS, qfilter,
+                                     known_only=True)
 
 
 class ObjectListResource(QueryBackedResource):
@@ -41,7 +42,7 @@ class ObjectListResource(QueryBackedResource):
 
     async def handle_get(self) -> Any:
         if self.query_bool("bulk"):
-            return await self.query_rows(self.QUERY_RESOURCE, await self.bulk_fields())
+            return await self.bulk_rows()
         rows = await self.query_rows(self.QUERY_RESOURCE, ["name"])
         return [{self.LIST_KEY: row["name"], "uri": self.URI_FORMAT % row["name"]}
                 for row in rows]
@@ -57,8 +58,7 @@ class ObjectResource(QueryBackedResource):
 
     async def handle_get(self) -> Any:
         name = self.items[self.NAME_ITEM]
-        rows = await self.query_rows(self.QUERY_RESOURCE, await self.bulk_fields(),
-                                     ["=", "name", name])
+        rows = await self.bulk_rows(["=", "name", name])
         if not rows:
             raise apierrors.NotFound("%s '%s' not found" % (self.KIND.capitalize(), name))
         return rows[0]
