@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ganeti import errors, locking, opcodes
 
 if TYPE_CHECKING:
+    from ganeti import objects
+    from ganeti.config import ConfigWriter
     from ganeti.context import MasterContext
     from ganeti.mcpu import Processor
 
@@ -131,6 +133,14 @@ class LogicalUnit:
             raise errors.OpPrereqError("Node '%s' is not known" % name, errors.ECODE_NOENT)
         assert node.uuid is not None
         return node.uuid, node.name
+
+
+def require_nodegroup(cfg: ConfigWriter, name: str) -> objects.NodeGroup:
+    """The node group called ``name`` (or with that UUID); OpPrereqError if unknown."""
+    group = cfg.find_nodegroup(name)
+    if group is None:
+        raise errors.OpPrereqError("Node group '%s' is not known" % name, errors.ECODE_NOENT)
+    return group
 
 
 class NoHooksLU(LogicalUnit):

@@ -22,7 +22,7 @@ from typing import Any
 from ganeti import constants, errors, hypervisor, locking, opcodes, ssconf
 from ganeti.cmdlib import lu_for
 from ganeti.cmdlib import node as node_lu
-from ganeti.cmdlib.base import FeedbackFn, NoHooksLU, ResultWithJobs
+from ganeti.cmdlib.base import FeedbackFn, NoHooksLU, ResultWithJobs, require_nodegroup
 from ganeti.cmdlib.cluster_redist import CLUSTER_PATHS, ancillary_files
 from ganeti.objects import Node
 from ganeti.rpc.client import NodeAddress, RpcResult
@@ -97,9 +97,8 @@ class LUClusterVerify(NoHooksLU):
 
     def check_prereq(self) -> None:
         group_name = self.op.get("group_name")
-        if group_name and self.cfg.find_nodegroup(group_name) is None:
-            raise errors.OpPrereqError("Node group '%s' is not known" % group_name,
-                                       errors.ECODE_NOENT)
+        if group_name:
+            require_nodegroup(self.cfg, group_name)
 
     def exec(self, feedback_fn: FeedbackFn) -> Any:
         common = {name: self.op.get(name) for name in
@@ -213,10 +212,7 @@ class LUClusterVerifyGroup(_VerifyErrors, NoHooksLU):
     REQ_BGL = False
 
     def expand_names(self) -> None:
-        group = self.cfg.find_nodegroup(self.op.group_name)
-        if group is None:
-            raise errors.OpPrereqError("Node group '%s' is not known" % self.op.group_name,
-                                       errors.ECODE_NOENT)
+        group = require_nodegroup(self.cfg, self.op.group_name)
         assert group.uuid is not None
         self.group_uuid = group.uuid
         self.needed_locks = {locking.LEVEL_NODEGROUP: [group.uuid],

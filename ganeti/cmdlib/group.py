@@ -12,7 +12,7 @@ from typing import Any
 
 from ganeti import constants, errors, locking, objects, opcodes, paramdefs
 from ganeti.cmdlib import lu_for
-from ganeti.cmdlib.base import FeedbackFn, LogicalUnit
+from ganeti.cmdlib.base import FeedbackFn, LogicalUnit, require_nodegroup
 from ganeti.config import ConfigWriter
 
 #: Instance policy keys a group may override (Ganeti's; "std" is cluster-only).
@@ -41,11 +41,6 @@ def check_group_params(cfg: ConfigWriter, group: objects.NodeGroup) -> None:
                                    errors.ECODE_INVAL)
 
 
-def _find_group(cfg: ConfigWriter, name: str) -> objects.NodeGroup:
-    group = cfg.find_nodegroup(name)
-    if group is None:
-        raise errors.OpPrereqError("Node group '%s' is not known" % name, errors.ECODE_NOENT)
-    return group
 
 
 def _apply_settings(op: opcodes.OpCode, group: objects.NodeGroup) -> list[tuple[str, Any]]:
@@ -86,7 +81,7 @@ class _GroupLU(LogicalUnit):
         return [master], [master]
 
     def _lock_group(self) -> None:
-        group = _find_group(self.cfg, self.op.group_name)
+        group = require_nodegroup(self.cfg, self.op.group_name)
         assert group.uuid is not None
         self.group_uuid = group.uuid
         self.needed_locks = {locking.LEVEL_NODEGROUP: [group.uuid]}
@@ -204,7 +199,7 @@ class LUGroupAssignNodes(_GroupLU):
     REQ_BGL = False
 
     def expand_names(self) -> None:
-        target = _find_group(self.cfg, self.op.group_name)
+        target = require_nodegroup(self.cfg, self.op.group_name)
         assert target.uuid is not None
         self.group_uuid = target.uuid
         self.node_uuids = [self.expand_node(name)[0] for name in self.op.nodes]

@@ -18,12 +18,11 @@ from ganeti import constants, errors, locking, opcodes, paramdefs
 from ganeti.cmdlib import instance_utils as iu
 from ganeti.cmdlib import lu_for
 from ganeti.cmdlib.base import FeedbackFn, LogicalUnit
+from ganeti.cmdlib.chunk_copy import CHUNK_SIZE, copy_chunks
 from ganeti.objects import Disk
 
 #: Templates whose data can be copied to another node.
 MOVABLE_TEMPLATES = frozenset([constants.DT_FILE, constants.DT_PLAIN, constants.DT_DISKLESS])
-#: Bytes per copy request (base64 makes the message a third larger).
-CHUNK_SIZE = 4 * 1024 * 1024
 
 
 @lu_for(opcodes.OpInstanceMove)
@@ -136,19 +135,19 @@ class LUInstanceMove(LogicalUnit):
         total = (sizes.raise_if_failed("disk %d size" % index) or [None])[0] or old.size << 20
         old_dict = iu.disk_rpc_dict(self.cfg, old)
         new_dict = iu.disk_rpc_dict(self.cfg, new)
-        offset, reported = 0, -1
-        while True:
-            self.check_cancel()
-            read = self.rpc.call_one("blockdev_read_chunk", src, [old_dict, offset, CHUNK_SIZE])
-            data = read.raise_if_failed("copying disk %d" % index)
-            if not data:
-                break
-            written = self.rpc.call_one("blockdev_write_chunk", dst, [new_dict, offset, data])
-            written.raise_if_failed("copying disk %d" % index)
-            offset += len(data) * 3 // 4 - data.count("=")
-            percent = min(100, offset * 100 // max(1, total))
-            if percent // 10 != reported // 10:
-                feedback_fn("  - disk/%d: %d%% copied (%d of %d MiB)"
-                            % (index, percent, offset >> 20, total >> 20))
-                reported = percent
+        what = "copying disk %d" % index
+
+        def read(offset: int) -> str:
+            return self.rpc.call_one("blockdev_read_chunk", src, [old_dict, offset, CHUNK_SIZE]
+                                     ).raise_if_failed(what)
+
+        def write(offset: int, data: str) -> None:
+            self.rpc.call_one("blockdev_write_chunk", dst, [new_dict, offset, data]
+                              ).raise_if_failed(what)
+
+        def progress(percent: int, offset: int) -> str:
+            return ("  - disk/%d: %d%% copied (%d of %d MiB)"
+                    % (index, percent, offset >> 20, total >> 20))
+
+        offset = copy_chunks(self, read, write, total, progress, feedback_fn)
         feedback_fn("  - disk/%d: done, %d bytes copied" % (index, offset))

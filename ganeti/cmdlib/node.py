@@ -18,7 +18,7 @@ from typing import Any
 
 from ganeti import constants, errors, locking, netutils, objects, opcodes, paramdefs, ssconf
 from ganeti.cmdlib import lu_for
-from ganeti.cmdlib.base import FeedbackFn, LogicalUnit
+from ganeti.cmdlib.base import FeedbackFn, LogicalUnit, require_nodegroup
 from ganeti.config import ConfigWriter
 from ganeti.rpc.client import NodeAddress
 
@@ -111,11 +111,7 @@ def _check_ndparams(cfg: ConfigWriter, ndparams: dict[str, Any] | None,
 
 def _lookup_group(cfg: ConfigWriter, name: str | None) -> objects.NodeGroup:
     if name:
-        group = cfg.find_nodegroup(name)
-        if group is None:
-            raise errors.OpPrereqError("Node group '%s' is not known" % name,
-                                       errors.ECODE_NOENT)
-        return group
+        return require_nodegroup(cfg, name)
     groups = cfg.get_nodegroups()
     if len(groups) != 1:
         raise errors.OpPrereqError("There are %d node groups (%s); name the one for the node"
