@@ -171,7 +171,9 @@ def stop(name: str, paths: pathutils.Paths, timeout: float = STOP_TIMEOUT) -> in
         return 0
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if running_pid(name, paths) is None:
+        # The daemon gives up its pid file before its last threads end: stopped means
+        # the process itself is gone too (or a zombie its parent has yet to reap).
+        if running_pid(name, paths) is None and not _process_alive(pid):
             return 0
         time.sleep(0.05)
     print("%s (pid %d) did not stop within %.0f s, killing it" % (name, pid, timeout),
@@ -181,6 +183,15 @@ def stop(name: str, paths: pathutils.Paths, timeout: float = STOP_TIMEOUT) -> in
     except ProcessLookupError:
         pass
     return 0
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        with open("/proc/%d/stat" % pid, encoding="ascii") as handle:
+            # "pid (comm) state ...": the state follows the last ')'.
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
 
 
 def check(name: str, paths: pathutils.Paths) -> int:
