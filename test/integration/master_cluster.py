@@ -38,6 +38,7 @@ from noded_cluster import (
 from ganeti import constants, luxi, netutils, paramdefs, pathutils
 from ganeti.config import ConfigWriter
 from ganeti.objects import ConfigData
+from ganeti.tools.local_cluster import release_loopback_master_ip
 
 MASTERD = os.path.join(TREE, "daemons", "ganeti-masterd")
 START_TIMEOUT = 30.0
@@ -149,6 +150,7 @@ class MasterProcess:
                 self.process.wait()
         status = self.process.returncode
         self.process = None
+        release_loopback_master_ip(self.paths)
         return status
 
     def kill(self) -> None:
