@@ -26,6 +26,10 @@ from ganeti.utils import io
 _RUNNING_SUFFIX = ".running"
 _INCOMING_SUFFIX = ".incoming"
 _LOCK_NAME = ".lock"
+#: Parsed state files by path, with the (inode, mtime, size) they were read at: listing
+#: hundreds of instances then costs a stat each instead of a read and a parse. State
+#: files are replaced atomically (a new inode), so a changed file never matches.
+_STATE_CACHE: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}
 _MIB = 1024 * 1024
 
 
@@ -55,10 +59,17 @@ class FakeHypervisor(hv_base.BaseHypervisor):
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _read_state(self, name: str, suffix: str = _RUNNING_SUFFIX) -> dict[str, Any] | None:
+        path = self._state_file(name, suffix)
         try:
-            with open(self._state_file(name, suffix), encoding="utf-8") as handle:
+            stat = os.stat(path)
+            key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+            cached = _STATE_CACHE.get(path)
+            if cached is not None and cached[0] == key:
+                return dict(cached[1])
+            with open(path, encoding="utf-8") as handle:
                 data = serializer.load(handle.read())
         except FileNotFoundError:
+            _STATE_CACHE.pop(path, None)
             return None
         except ValueError as err:
             raise errors.HypervisorError("Fake hypervisor state of instance %s is corrupt: %s"
@@ -66,15 +77,18 @@ class FakeHypervisor(hv_base.BaseHypervisor):
         if not isinstance(data, dict):
             raise errors.HypervisorError("Fake hypervisor state of instance %s is not a "
                                          "dictionary" % name)
-        return data
+        _STATE_CACHE[path] = (key, data)
+        return dict(data)
 
     def _write_state(self, name: str, state: dict[str, Any],
                      suffix: str = _RUNNING_SUFFIX) -> None:
         io.write_file_atomic(self._state_file(name, suffix), serializer.dump(state), 0o640)
 
     def _remove_state(self, name: str, suffix: str = _RUNNING_SUFFIX) -> None:
+        path = self._state_file(name, suffix)
+        _STATE_CACHE.pop(path, None)
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(self._state_file(name, suffix))
+            os.unlink(path)
 
     @staticmethod
     def _new_state(instance: hv_base.InstanceDict, paused: bool) -> dict[str, Any]:
