@@ -153,3 +153,24 @@ def submit_and_follow(op: dict[str, Any], options: argparse.Namespace) -> tuple[
     client = get_client()
     result = submit_or_send([op], options, client)[0]
     return result, follow_submitted_jobs(client, result[constants.JOB_IDS_KEY])
+
+
+def run_moves(op: dict[str, Any], options: argparse.Namespace, done: str,
+              failed: str) -> int:
+    """``submit_and_follow``, then Ganeti's closing line: ``done``, or ``failed`` with
+    the number of failed jobs in its ``%s``."""
+    _result, failures = submit_and_follow(op, options)
+    if failures:
+        cli.to_stdout(failed % failures)
+        return cli.EXIT_FAILURE
+    cli.to_stdout(done)
+    return cli.EXIT_SUCCESS
+
+
+def with_group_targets(op: dict[str, Any], options: argparse.Namespace) -> dict[str, Any]:
+    """``op`` with the target groups (``--to``) and allocator (``-I``) given, if any."""
+    if options.to:
+        op["target_groups"] = options.to
+    if options.iallocator:
+        op["iallocator"] = options.iallocator
+    return op

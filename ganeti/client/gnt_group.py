@@ -101,20 +101,12 @@ def remove_group(options: argparse.Namespace) -> int:
 
 def evacuate_group(options: argparse.Namespace) -> int:
     """Move every instance out of the group (one job each), following the jobs."""
-    op: dict[str, Any] = {"OP_ID": "OP_GROUP_EVACUATE", "group_name": options.group,
-                          "early_release": options.early_release,
-                          "sequential": options.sequential,
-                          "force_failover": options.force_failover}
-    if options.to:
-        op["target_groups"] = options.to
-    if options.iallocator:
-        op["iallocator"] = options.iallocator
-    _result, failures = cli_jobs.submit_and_follow(op, options)
-    if failures:
-        cli.to_stdout("There were %s errors during the evacuation." % failures)
-        return cli.EXIT_FAILURE
-    cli.to_stdout("All instances evacuated successfully.")
-    return cli.EXIT_SUCCESS
+    op = cli_jobs.with_group_targets({
+        "OP_ID": "OP_GROUP_EVACUATE", "group_name": options.group,
+        "early_release": options.early_release, "sequential": options.sequential,
+        "force_failover": options.force_failover}, options)
+    return cli_jobs.run_moves(op, options, "All instances evacuated successfully.",
+                              "There were %s errors during the evacuation.")
 
 
 def list_groups(options: argparse.Namespace) -> int:

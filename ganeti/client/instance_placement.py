@@ -11,20 +11,12 @@ from ganeti.cli import Command, opt
 
 
 def change_group(options: argparse.Namespace) -> int:
-    op: dict[str, Any] = {"OP_ID": "OP_INSTANCE_CHANGE_GROUP",
-                          "instance_name": options.instance,
-                          "early_release": options.early_release}
-    if options.to:
-        op["target_groups"] = options.to
-    if options.iallocator:
-        op["iallocator"] = options.iallocator
-    _result, failures = cli_jobs.submit_and_follow(op, options)
-    if failures:
-        cli.to_stdout("There were %s errors while changing group of instance '%s'."
-                      % (failures, options.instance))
-        return cli.EXIT_FAILURE
-    cli.to_stdout("Instance '%s' changed group successfully." % options.instance)
-    return cli.EXIT_SUCCESS
+    op = cli_jobs.with_group_targets({
+        "OP_ID": "OP_INSTANCE_CHANGE_GROUP", "instance_name": options.instance,
+        "early_release": options.early_release}, options)
+    return cli_jobs.run_moves(
+        op, options, "Instance '%s' changed group successfully." % options.instance,
+        "There were %%s errors while changing group of instance '%s'." % options.instance)
 
 
 def load_instance_definitions(path: str) -> list[dict[str, Any]]:

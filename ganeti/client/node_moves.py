@@ -26,16 +26,6 @@ def _node_instances(node: str, fields: list[str]) -> list[str]:
     return sorted(names)
 
 
-def _run_and_follow(op: dict[str, Any], options: argparse.Namespace, done: str,
-                    failed: str) -> int:
-    _result, failures = cli_jobs.submit_and_follow(op, options)
-    if failures:
-        cli.to_stdout(failed % failures)
-        return cli.EXIT_FAILURE
-    cli.to_stdout(done)
-    return cli.EXIT_SUCCESS
-
-
 def migrate_node(options: argparse.Namespace) -> int:
     """Migrate every primary instance of the node (one job each)."""
     if options.non_live and options.migration_mode is not None:
@@ -56,7 +46,7 @@ def migrate_node(options: argparse.Namespace) -> int:
     for key in ("iallocator", "target_node"):
         if getattr(options, key):
             op[key] = getattr(options, key)
-    return _run_and_follow(op, options, "All instances migrated successfully.",
+    return cli_jobs.run_moves(op, options, "All instances migrated successfully.",
                            "There were %s errors during the node migration.")
 
 
@@ -91,7 +81,7 @@ def evacuate_node(options: argparse.Namespace) -> int:
     for key in ("iallocator", "remote_node"):
         if getattr(options, key):
             op[key] = getattr(options, key)
-    return _run_and_follow(op, options, "All instances evacuated successfully.",
+    return cli_jobs.run_moves(op, options, "All instances evacuated successfully.",
                            "There were %s errors during the evacuation.")
 
 

@@ -213,12 +213,12 @@ def test_query_resource(rapi: RapiCluster) -> None:
 
 # -- operations without a logical unit yet answer 501 -----------------------------------
 
-# Operations whose logical unit does not exist yet (instance and OS ones landed
-# and are driven by the client tests); the in-process test keeps the 501 path
-# covered whatever lands.
+# Operations whose logical unit does not exist: the others landed and are driven
+# by their own tests; this keeps the 501 path covered.
 UNSUPPORTED_CASES = [
-    ("POST", "/2/nodes/node2/evacuate", {"mode": "all"}, "OP_NODE_EVACUATE"),
-    ("PUT", "/2/networks/net1/rename", {"new_name": "net2"}, "OP_NETWORK_RENAME"),
+    # DRBD-only: no template here has secondaries to replace.
+    ("POST", "/2/instances/inst1/replace-disks", {"mode": "replace_auto"},
+     "OP_INSTANCE_REPLACE_DISKS"),
 ]
 
 

@@ -13,9 +13,9 @@ from typing import Any, NoReturn
 from ganeti.rapi import OPT_WRITE, apierrors
 from ganeti.rapi.baserlib import BULK, Resource
 
-NOT_IMPLEMENTED = ("Job filter rules (/2/filters, Ganeti 2.13+) are not supported by this"
-                   " cluster: its job queue has no filter rules to list, add, replace or"
-                   " remove")
+NOT_IMPLEMENTED = ("Job filter rules (/2/filters, Ganeti 2.13+) are not implemented: this"
+                   " cluster's job queue has no filter rules, so listing, adding, replacing"
+                   " or removing them is not supported")
 
 
 def _refuse() -> NoReturn:
