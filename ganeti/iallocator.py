@@ -335,10 +335,12 @@ def run_allocator_text(paths: Paths, name: str, data: Mapping[str, Any],
     argv = [script]
     for key, value in sorted((params or {}).items()):
         argv.append("--%s" % key if value is True or value == "" else "--%s=%s" % (key, value))
-    with tempfile.NamedTemporaryFile("w", prefix="ganeti-ialloc-", suffix=".json") as handle:
-        handle.write(serializer.dump(dict(data)))
-        handle.flush()
-        argv.append(handle.name)
+    # A directory of its own: hail leaves a "<input>.args" file beside its input.
+    with tempfile.TemporaryDirectory(prefix="ganeti-ialloc-") as workdir:
+        input_file = os.path.join(workdir, "input.json")
+        with open(input_file, "w", encoding="utf-8") as handle:
+            handle.write(serializer.dump(dict(data)))
+        argv.append(input_file)
         try:
             proc = subprocess.run(argv, capture_output=True, text=True, check=False,
                                   timeout=ALLOCATOR_TIMEOUT, stdin=subprocess.DEVNULL)
