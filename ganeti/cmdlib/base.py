@@ -143,6 +143,15 @@ def require_nodegroup(cfg: ConfigWriter, name: str) -> objects.NodeGroup:
     return group
 
 
+def named_or_all_groups(cfg: ConfigWriter, group_name: str | None) -> list[str]:
+    """``[group_name]`` once it is known to exist, or every group's name, sorted."""
+    if group_name:
+        require_nodegroup(cfg, group_name)
+        return [group_name]
+    with cfg.locked():
+        return sorted(group.name for group in cfg.get_nodegroups().values())
+
+
 class NoHooksLU(LogicalUnit):
     """An LU without hooks."""
 

@@ -21,9 +21,14 @@ from typing import Any
 
 from ganeti import constants, locking, objects, opcodes
 from ganeti.cmdlib import lu_for
-from ganeti.cmdlib.base import FeedbackFn, NoHooksLU, ResultWithJobs, require_nodegroup
+from ganeti.cmdlib.base import (
+    FeedbackFn,
+    NoHooksLU,
+    ResultWithJobs,
+    named_or_all_groups,
+    require_nodegroup,
+)
 from ganeti.cmdlib.instance_utils import disk_rpc_dict, expand_instance, result_error
-from ganeti.config import ConfigWriter
 
 _MIB_SHIFT = 20
 
@@ -38,11 +43,6 @@ def _volume_name(disk: objects.Disk) -> str:
     return disk.iv_name or str(disk.uuid)
 
 
-def group_of(cfg: ConfigWriter, name: str) -> str:
-    """The UUID of a node group by name; OpPrereqError if unknown."""
-    return str(require_nodegroup(cfg, name).uuid)
-
-
 @lu_for(opcodes.OpClusterVerifyDisks)
 class LUClusterVerifyDisks(NoHooksLU):
     """Submit one disk verification job per node group (or for the named group)."""
@@ -53,17 +53,10 @@ class LUClusterVerifyDisks(NoHooksLU):
         self.needed_locks = {}
 
     def check_prereq(self) -> None:
-        group_name = self.op.get("group_name")
-        if group_name:
-            group_of(self.cfg, group_name)
+        named_or_all_groups(self.cfg, self.op.get("group_name"))
 
     def exec(self, feedback_fn: FeedbackFn) -> Any:
-        group_name = self.op.get("group_name")
-        if group_name:
-            groups = [group_name]
-        else:
-            with self.cfg.locked():
-                groups = sorted(group.name for group in self.cfg.get_nodegroups().values())
+        groups = named_or_all_groups(self.cfg, self.op.get("group_name"))
         return ResultWithJobs([[opcodes.OpGroupVerifyDisks(
             group_name=name, is_strict=self.op.get("is_strict", True))] for name in groups])
 
@@ -75,7 +68,7 @@ class LUGroupVerifyDisks(NoHooksLU):
     REQ_BGL = False
 
     def expand_names(self) -> None:
-        self.group_uuid = group_of(self.cfg, self.op.group_name)
+        self.group_uuid = str(require_nodegroup(self.cfg, self.op.group_name).uuid)
         self.needed_locks = {locking.LEVEL_NODEGROUP: [self.group_uuid],
                              locking.LEVEL_INSTANCE: [], locking.LEVEL_NODE: []}
         for level in (locking.LEVEL_NODEGROUP, locking.LEVEL_INSTANCE, locking.LEVEL_NODE):

@@ -22,7 +22,13 @@ from typing import Any
 from ganeti import constants, errors, hypervisor, locking, opcodes, ssconf
 from ganeti.cmdlib import lu_for
 from ganeti.cmdlib import node as node_lu
-from ganeti.cmdlib.base import FeedbackFn, NoHooksLU, ResultWithJobs, require_nodegroup
+from ganeti.cmdlib.base import (
+    FeedbackFn,
+    NoHooksLU,
+    ResultWithJobs,
+    named_or_all_groups,
+    require_nodegroup,
+)
 from ganeti.cmdlib.cluster_redist import CLUSTER_PATHS, ancillary_files
 from ganeti.objects import Node
 from ganeti.rpc.client import NodeAddress, RpcResult
@@ -96,20 +102,14 @@ class LUClusterVerify(NoHooksLU):
         self.needed_locks = {}
 
     def check_prereq(self) -> None:
-        group_name = self.op.get("group_name")
-        if group_name:
-            require_nodegroup(self.cfg, group_name)
+        named_or_all_groups(self.cfg, self.op.get("group_name"))
 
     def exec(self, feedback_fn: FeedbackFn) -> Any:
         common = {name: self.op.get(name) for name in
                   ("debug_simulate_errors", "error_codes", "ignore_errors", "verbose")}
-        group_name = self.op.get("group_name")
+        groups = named_or_all_groups(self.cfg, self.op.get("group_name"))
         jobs: list[list[Any]] = []
-        if group_name:
-            groups = [group_name]
-        else:
-            with self.cfg.locked():
-                groups = sorted(group.name for group in self.cfg.get_nodegroups().values())
+        if not self.op.get("group_name"):  # the whole cluster: its configuration too
             jobs.append([opcodes.OpClusterVerifyConfig(**common)])
         for name in groups:
             jobs.append([opcodes.OpClusterVerifyGroup(
